@@ -1,0 +1,406 @@
+package filter
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	filterparser "github.com/scim2/filter-parser/v2"
+)
+
+// Filter is a compiled SCIM filter. It is immutable and safe for concurrent
+// use; compile it once and call Match for every candidate document.
+type Filter struct {
+	expr     filterparser.Expression
+	root     node
+	schemas  *schemaSet // from WithSchemas; nil without
+	inValue  bool       // compiled by CompileValueFilter
+	eqAttr   string
+	eqValues []string
+	eqOK     bool
+}
+
+// maxDepth bounds the depth of expression trees (long and/or chains are
+// as deep as they are long) so that hostile input cannot exhaust the stack.
+const maxDepth = 10000
+
+// Compile compiles an expression that was already parsed with
+// github.com/scim2/filter-parser/v2 (for example the value expression of a
+// PATCH path). String compare values are expected as that parser produces
+// them, with JSON escape sequences still in place; Compile decodes them.
+// Every error wraps ErrInvalidFilter.
+func Compile(expr filterparser.Expression, opts ...Option) (*Filter, error) {
+	cfg := newConfig(opts)
+	return compileFilter(expr, scope{set: cfg.schemas}, func() string { return exprString(expr) })
+}
+
+// CompileValueFilter compiles the filter of a value path, the part in
+// brackets of emails[type eq "work"], to be matched against ONE element of
+// the multi-valued complex attribute parent (such as "emails" or "members",
+// optionally URN-qualified). Attribute names in expr are sub-attributes of
+// parent. It serves PATCH paths like members[value eq "2819c223"]. Every
+// error wraps ErrInvalidFilter.
+func CompileValueFilter(parent string, expr filterparser.Expression, opts ...Option) (*Filter, error) {
+	cfg := newConfig(opts)
+	text, _ := trimSpace(parent)
+	if text == "" {
+		return nil, newError(parent, -1, "empty attribute path")
+	}
+	ap, err := safeParseAttrPath(text)
+	if err != nil {
+		return nil, parserError(parent, text, 0, err, "invalid attribute path")
+	}
+	rp, err := resolve(ap, scope{set: cfg.schemas})
+	if err != nil {
+		return nil, asError(parent, err)
+	}
+	sc, err := valueScope(rp)
+	if err != nil {
+		return nil, asError(parent, err)
+	}
+	return compileFilter(expr, sc, func() string { return exprString(expr) })
+}
+
+func compileFilter(expr filterparser.Expression, sc scope, text func() string) (*Filter, error) {
+	c := compiler{}
+	root, err := c.compile(expr, sc)
+	if err != nil {
+		return nil, asError(text(), err)
+	}
+	f := &Filter{expr: expr, root: root, schemas: sc.set, inValue: sc.inValue}
+	if !sc.inValue {
+		f.eqAttr, f.eqValues, f.eqOK = equalities(root)
+	}
+	return f, nil
+}
+
+// Match reports whether doc satisfies the filter. A nil Filter matches
+// every document.
+func (f *Filter) Match(doc map[string]any) bool {
+	if f == nil || f.root == nil {
+		return true
+	}
+	return f.root.match(doc)
+}
+
+// String returns the filter in SCIM filter syntax, with attribute names in
+// canonical spelling. Parsing the result gives an equivalent filter.
+func (f *Filter) String() string {
+	if f == nil || f.root == nil {
+		return ""
+	}
+	var b strings.Builder
+	f.root.render(&b)
+	return b.String()
+}
+
+// Expression returns the parsed expression the filter was compiled from.
+// For filters from Parse it is the expression after this package's
+// rewrites (see the package documentation). Callers must not modify it.
+func (f *Filter) Expression() filterparser.Expression {
+	if f == nil {
+		return nil
+	}
+	return f.expr
+}
+
+// Equalities reports whether the filter is `A eq "v"` or an or-chain of eq
+// comparisons on the same attribute A, where A is one of id, userName,
+// externalId or displayName (case-insensitively, optionally qualified with
+// the core schema URN). attr is returned in canonical form ("id",
+// "userName", "externalId", "displayName") and values in filter order.
+// Stores use it for index lookups; note that id and externalId compare
+// case-exactly while userName and displayName do not.
+func (f *Filter) Equalities() (attr string, values []string, ok bool) {
+	if f == nil || !f.eqOK {
+		return "", nil, false
+	}
+	return f.eqAttr, append([]string(nil), f.eqValues...), true
+}
+
+func equalities(n node) (string, []string, bool) {
+	switch t := n.(type) {
+	case *cmpNode:
+		if t.op != "eq" || t.kind != kString || t.path.ext != "" || t.path.sub != "" {
+			return "", nil, false
+		}
+		attr := canonicalIndexed(t.path.attr)
+		if attr == "" {
+			return "", nil, false
+		}
+		return attr, []string{t.str}, true
+	case *orNode:
+		la, lv, ok := equalities(t.l)
+		if !ok {
+			return "", nil, false
+		}
+		ra, rv, ok := equalities(t.r)
+		if !ok || ra != la {
+			return "", nil, false
+		}
+		return la, append(lv, rv...), true
+	}
+	return "", nil, false
+}
+
+type compiler struct {
+	depth int
+}
+
+func (c *compiler) compile(e filterparser.Expression, sc scope) (node, error) {
+	c.depth++
+	defer func() { c.depth-- }()
+	if c.depth > maxDepth {
+		return nil, errorf("filter is nested too deeply")
+	}
+	switch t := e.(type) {
+	case *filterparser.LogicalExpression:
+		if t == nil {
+			break
+		}
+		l, err := c.compile(t.Left, sc)
+		if err != nil {
+			return nil, err
+		}
+		r, err := c.compile(t.Right, sc)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToLower(string(t.Operator)) {
+		case "and":
+			return &andNode{l: l, r: r}, nil
+		case "or":
+			return &orNode{l: l, r: r}, nil
+		}
+		return nil, errorf("unknown logical operator %q", string(t.Operator))
+	case *filterparser.NotExpression:
+		if t == nil {
+			break
+		}
+		x, err := c.compile(t.Expression, sc)
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{x: x}, nil
+	case *filterparser.ValuePath:
+		if t == nil {
+			break
+		}
+		if sc.inValue {
+			return nil, errorf("value filters cannot be nested (in %q)", sc.pname)
+		}
+		rp, err := resolve(t.AttributePath, sc)
+		if err != nil {
+			return nil, err
+		}
+		inner, err := valueScope(rp)
+		if err != nil {
+			return nil, err
+		}
+		x, err := c.compile(t.ValueFilter, inner)
+		if err != nil {
+			return nil, err
+		}
+		return &valueNode{path: rp, inner: x}, nil
+	case *filterparser.AttributeExpression:
+		if t == nil {
+			break
+		}
+		return compileCompare(t, sc)
+	}
+	if e == nil {
+		return nil, errorf("missing expression")
+	}
+	return nil, errorf("unsupported expression %T", e)
+}
+
+// valueScope is the scope of the filter in brackets after rp.
+func valueScope(rp rpath) (scope, error) {
+	if rp.sub != "" {
+		return scope{}, errorf("a value filter must follow a multi-valued complex attribute, not the sub-attribute %q", rp.String())
+	}
+	if rp.attrDef != nil && rp.attrDef.subs == nil {
+		return scope{}, errorf("a value filter must follow a complex attribute; %q is of type %s", rp.String(), rp.attrDef.typ)
+	}
+	return scope{inValue: true, parent: rp.attrDef, pname: rp.String()}, nil
+}
+
+func compileCompare(e *filterparser.AttributeExpression, sc scope) (node, error) {
+	rp, err := resolve(e.AttributePath, sc)
+	if err != nil {
+		return nil, err
+	}
+	op := strings.ToLower(string(e.Operator))
+	n := &cmpNode{path: rp, op: op, implicit: rp.sub == ""}
+	switch op {
+	case "pr":
+		n.kind = kPresent
+		return n, nil
+	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
+	default:
+		return nil, errorf("unknown operator %q", string(e.Operator))
+	}
+	name := rp.String()
+	if rp.sub == "" && rp.attrDef != nil && rp.attrDef.subs != nil && rp.attrDef.subs["value"] == nil {
+		return nil, errorf("attribute %q is complex; compare one of its sub-attributes", name)
+	}
+	val, err := normalizeLiteral(e.CompareValue)
+	if err != nil {
+		return nil, err
+	}
+	n.lit = val
+	if val == nil {
+		switch op {
+		case "eq":
+			n.kind = kNullEq
+		case "ne":
+			n.kind = kNullNe
+		default:
+			return nil, errorf("operator %q cannot compare %q with null", op, name)
+		}
+		return n, nil
+	}
+	leaf := rp.leafDef()
+	typ := ""
+	if leaf != nil {
+		typ = leaf.typ
+		n.caseExact = leaf.caseExact
+	}
+	switch typ {
+	case "boolean":
+		if op != "eq" && op != "ne" {
+			return nil, errorf("operator %q not supported for boolean attribute %q", op, name)
+		}
+		switch t := val.(type) {
+		case bool:
+			n.b = t
+		case string:
+			switch strings.ToLower(t) {
+			case "true":
+				n.b = true
+			case "false":
+				n.b = false
+			default:
+				return nil, errorf("attribute %q is boolean; compare it with true or false, not %q", name, t)
+			}
+			n.lit = n.b
+		default:
+			return nil, errorf("attribute %q is boolean; compare it with true or false", name)
+		}
+		n.kind = kBool
+	case "integer", "decimal":
+		if op == "co" || op == "sw" || op == "ew" {
+			return nil, errorf("operator %q not supported for %s attribute %q", op, typ, name)
+		}
+		switch t := val.(type) {
+		case json.Number:
+			n.num, _ = parseNumber(string(t))
+		case string:
+			x, ok := parseNumber(strings.TrimSpace(t))
+			if !ok {
+				return nil, errorf("attribute %q is %s; %q is not a number", name, typ, t)
+			}
+			n.num = x
+		default:
+			return nil, errorf("attribute %q is %s; compare it with a number", name, typ)
+		}
+		n.kind = kNumber
+	case "dateTime":
+		s, ok := val.(string)
+		if !ok {
+			return nil, errorf("attribute %q is a dateTime; compare it with a quoted timestamp", name)
+		}
+		n.kind, n.str, n.folded, n.dateTime = kString, s, Fold(s), true
+		n.t, n.isTime = parseTime(s)
+		n.caseExact = false
+	case "complex":
+		return nil, errorf("attribute %q is complex; compare one of its sub-attributes", name)
+	case "string", "reference", "binary":
+		var s string
+		switch t := val.(type) {
+		case string:
+			s = t
+		case json.Number:
+			s = t.String()
+		case bool:
+			s = strconv.FormatBool(t)
+		}
+		n.kind, n.str, n.folded = kString, s, Fold(s)
+	default: // no schema: go by the constant
+		switch t := val.(type) {
+		case string:
+			n.kind, n.str, n.folded = kString, t, Fold(t)
+			if looksLikeTime(t) {
+				n.t, n.isTime = parseTime(t)
+			}
+		case json.Number:
+			n.kind = kNumber
+			n.num, _ = parseNumber(string(t))
+		case bool:
+			n.kind, n.b = kBool, t
+		}
+	}
+	return n, nil
+}
+
+// normalizeLiteral turns a compare value from the parser into string
+// (escapes decoded), json.Number, bool or nil.
+func normalizeLiteral(v any) (any, error) {
+	switch t := v.(type) {
+	case nil, bool:
+		return t, nil
+	case string:
+		return decodeString(t), nil
+	case json.Number:
+		if _, ok := parseNumber(string(t)); !ok {
+			return nil, errorf("invalid number %q", string(t))
+		}
+		return t, nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, errorf("invalid number %v", t)
+		}
+		return json.Number(strconv.FormatFloat(t, 'g', -1, 64)), nil
+	case float32:
+		return normalizeLiteral(float64(t))
+	case int:
+		return json.Number(strconv.Itoa(t)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(t, 10)), nil
+	case int32:
+		return json.Number(strconv.FormatInt(int64(t), 10)), nil
+	case uint64:
+		return json.Number(strconv.FormatUint(t, 10)), nil
+	}
+	return nil, errorf("unsupported compare value %v of type %T", v, v)
+}
+
+// decodeString decodes the JSON escape sequences filter-parser leaves in
+// string compare values (it only strips the quotes). A string that is not
+// valid JSON string content is returned unchanged.
+func decodeString(s string) string {
+	if !strings.ContainsRune(s, '\\') {
+		return s
+	}
+	var out string
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		return s
+	}
+	return out
+}
+
+// exprString renders an expression for error messages without trusting it
+// to be well-formed.
+func exprString(e filterparser.Expression) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("%T", e)
+		}
+	}()
+	if e == nil {
+		return ""
+	}
+	return fmt.Sprint(e)
+}
