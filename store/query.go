@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+
+	"github.com/scimkit/scimkit/filter"
+)
+
+// Query selects, orders and pages resources of one type.
+type Query struct {
+	// Filter restricts the result; nil selects every resource.
+	Filter *filter.Filter
+	// SortBy is a canonical attribute path ("userName", "name.familyName",
+	// "meta.lastModified", "urn:...:User:department"). Empty means the
+	// store's stable default order: creation order, oldest first.
+	SortBy *filter.Path
+	// Descending reverses the SortBy order.
+	Descending bool
+	// StartIndex is the 1-based index of the first resource to return;
+	// values below 1 mean 1.
+	StartIndex int
+	// Count is the maximum number of resources to return. 0 returns none
+	// (only Total); a negative Count means no limit.
+	Count int
+	// ExcludeMembers lets the store skip loading Group members because the
+	// caller will not return them.
+	ExcludeMembers bool
+}
+
+// Page is one page of a List result.
+type Page struct {
+	// Total is the number of resources that match the filter, over all
+	// pages.
+	Total int
+	// Resources is this page, in order; never nil.
+	Resources []*Resource
+}
+
+// Store is the persistence contract of a scimkit handler. Implementations
+// must be safe for concurrent use and must keep scopes apart. Returned
+// resources are the caller's to modify: a store never hands out memory it
+// keeps.
+type Store interface {
+	// Get returns the resource of type typ with the given id in scope, or
+	// an error wrapping ErrNotFound.
+	Get(ctx context.Context, scope Scope, typ ResourceType, id string) (*Resource, error)
+	// List returns the page of resources of type typ in scope that q
+	// selects.
+	List(ctx context.Context, scope Scope, typ ResourceType, q Query) (*Page, error)
+	// Update runs fn in a transaction on scope. If fn returns nil, every
+	// change made through tx is committed atomically; if fn returns an
+	// error (or panics), none is, and Update returns fn's error unchanged.
+	// Writes made through tx are visible to reads through tx, and to
+	// nobody else before commit.
+	Update(ctx context.Context, scope Scope, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx is a read-write transaction on one scope, valid only inside the
+// function passed to Store.Update.
+type Tx interface {
+	// Get is Store.Get inside the transaction.
+	Get(ctx context.Context, typ ResourceType, id string) (*Resource, error)
+	// List is Store.List inside the transaction.
+	List(ctx context.Context, typ ResourceType, q Query) (*Page, error)
+	// Create stores a new resource with r.ID, which must not be in use,
+	// and for a Group its initial r.Members. It sets Created, LastModified
+	// and Version (to 1) on r. A User whose userName equals another
+	// user's, ignoring case, is refused with ErrUniqueness.
+	Create(ctx context.Context, r *Resource) error
+	// Replace overwrites the attributes of an existing resource. r.Version
+	// must equal the stored version, else ErrVersionConflict. Members are
+	// left as they are. On success r carries the new Version and
+	// LastModified.
+	Replace(ctx context.Context, r *Resource) error
+	// Delete removes a resource. Deleting a user or group also removes it
+	// from every group it was a member of.
+	Delete(ctx context.Context, typ ResourceType, id string) error
+	// AddMembers adds members to a group, ignoring ones already present.
+	// Each member must exist in the scope with the given Type, else
+	// ErrInvalidMember. It bumps the group's version when anything changed.
+	AddMembers(ctx context.Context, groupID string, members []Member) error
+	// RemoveMembers removes the members with the given ids from a group,
+	// ignoring ids that are not members. It bumps the group's version when
+	// anything changed.
+	RemoveMembers(ctx context.Context, groupID string, memberIDs []string) error
+}

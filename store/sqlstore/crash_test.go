@@ -1,0 +1,98 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/store"
+	"github.com/scimkit/scimkit/store/sqlstore"
+)
+
+const crashEnv = "SCIMKIT_CRASH_WRITER_DB"
+
+// TestCrashWriter is the child process of TestKilledWriterLeavesNoPartialWrite:
+// it writes until it is killed. Each transaction creates a user, a group
+// holding that user, and adds the user to a shared group.
+func TestCrashWriter(t *testing.T) {
+	path := os.Getenv(crashEnv)
+	if path == "" {
+		t.Skip("child process of TestKilledWriterLeavesNoPartialWrite")
+	}
+	ctx := context.Background()
+	s, err := sqlstore.OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	scope := store.Scope{Tenant: "crash"}
+	require.NoError(t, s.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
+		return tx.Create(ctx, &store.Resource{Type: store.Group, ID: "all", Attributes: map[string]any{"displayName": "All"}})
+	}))
+	fmt.Println("ready")
+	for i := 0; ; i++ {
+		err := s.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
+			u := &store.Resource{Type: store.User, ID: fmt.Sprintf("u%d", i), Attributes: map[string]any{
+				"userName": fmt.Sprintf("user%d", i), "title": strings.Repeat("x", 2000)}}
+			if err := tx.Create(ctx, u); err != nil {
+				return err
+			}
+			g := &store.Resource{Type: store.Group, ID: fmt.Sprintf("g%d", i), Attributes: map[string]any{"displayName": fmt.Sprintf("G%d", i)},
+				Members: []store.Member{{Value: u.ID, Type: store.User}}}
+			if err := tx.Create(ctx, g); err != nil {
+				return err
+			}
+			return tx.AddMembers(ctx, "all", []store.Member{{Value: u.ID, Type: store.User}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestKilledWriterLeavesNoPartialWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	path := filepath.Join(t.TempDir(), "crash.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.v")
+	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	buf := make([]byte, 64)
+	_, _ = out.Read(buf) // wait for "ready"
+	time.Sleep(300 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+
+	ctx := context.Background()
+	s, err := sqlstore.OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	var check string
+	require.NoError(t, s.DB().QueryRow("PRAGMA integrity_check").Scan(&check))
+	assert.Equal(t, "ok", check)
+
+	scope := store.Scope{Tenant: "crash"}
+	users, err := s.List(ctx, scope, store.User, store.Query{Count: -1})
+	require.NoError(t, err)
+	groups, err := s.List(ctx, scope, store.Group, store.Query{Count: -1})
+	require.NoError(t, err)
+	require.Greater(t, users.Total, 5, "the writer should have committed a few transactions")
+	assert.Equal(t, users.Total+1, groups.Total, "every committed user came with its group")
+	all, err := s.Get(ctx, scope, store.Group, "all")
+	require.NoError(t, err)
+	assert.Len(t, all.Members, users.Total, "every committed user is in the shared group")
+	for _, u := range users.Resources {
+		require.Len(t, u.Groups, 2, "user %s", u.ID)
+		assert.Len(t, u.Attributes["title"], 2000)
+	}
+	t.Logf("%d complete transactions survived the kill", users.Total)
+}

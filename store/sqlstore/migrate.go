@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migration is one versioned schema step. Its statements use {p} for the
+// table prefix and {json}, {int}, {serial} (an auto-increasing primary key)
+// for dialect types; one that starts with
+// {pg} or {sqlite} runs only on that dialect.
+type migration struct {
+	version    int
+	statements []string
+}
+
+// migrations are applied in order, each once. Never edit a released step;
+// add a new one.
+var migrations = []migration{
+	{1, []string{
+		`CREATE TABLE {p}resources (
+			tenant TEXT NOT NULL,
+			directory TEXT NOT NULL,
+			id TEXT NOT NULL,
+			type TEXT NOT NULL,
+			seq {int} NOT NULL,
+			user_name TEXT,
+			user_name_fold TEXT,
+			external_id TEXT,
+			external_id_fold TEXT,
+			display_name TEXT,
+			display_name_fold TEXT,
+			created {int} NOT NULL,
+			last_modified {int} NOT NULL,
+			version {int} NOT NULL,
+			doc {json} NOT NULL,
+			doc_fold {json} NOT NULL,
+			PRIMARY KEY (tenant, directory, id)
+		)`,
+		// userName is unique per scope ignoring case; only users have one.
+		`CREATE UNIQUE INDEX {p}resources_user_name ON {p}resources (tenant, directory, user_name_fold)`,
+		// Lookup indexes lead with every column List always constrains, so
+		// the planner prefers them to the creation-order index.
+		`CREATE INDEX {p}resources_external_id ON {p}resources (tenant, directory, type, external_id)`,
+		`CREATE INDEX {p}resources_display_name ON {p}resources (tenant, directory, type, display_name_fold)`,
+		`CREATE INDEX {p}resources_seq ON {p}resources (tenant, directory, type, seq)`,
+		`CREATE TABLE {p}members (
+			tenant TEXT NOT NULL,
+			directory TEXT NOT NULL,
+			group_id TEXT NOT NULL,
+			member_id TEXT NOT NULL,
+			member_type TEXT NOT NULL,
+			seq {int} NOT NULL,
+			PRIMARY KEY (tenant, directory, group_id, member_id)
+		)`,
+		`CREATE INDEX {p}members_member ON {p}members (tenant, directory, member_id)`,
+		// Creation order: a sequence in PostgreSQL (no lock held to commit),
+		// a counter row in SQLite (whose writers are serialised anyway).
+		`{pg}CREATE SEQUENCE {p}seq`,
+		`{sqlite}CREATE TABLE {p}counter (name TEXT PRIMARY KEY, n INTEGER NOT NULL)`,
+		`{sqlite}INSERT INTO {p}counter (name, n) VALUES ('seq', 0)`,
+		`CREATE TABLE {p}replay (key TEXT PRIMARY KEY, expires {int} NOT NULL)`,
+		`CREATE INDEX {p}replay_expires ON {p}replay (expires)`,
+	}},
+	// The audit log (AuditSink). Rows are only ever inserted: they outlive
+	// the resources they describe, so nothing references or cascades from
+	// the resources table. seq orders them.
+	{2, []string{
+		`CREATE TABLE {p}audit (
+			seq {serial},
+			at {int} NOT NULL,
+			tenant TEXT NOT NULL,
+			directory TEXT NOT NULL,
+			actor TEXT NOT NULL,
+			operation TEXT NOT NULL,
+			resource_type TEXT NOT NULL,
+			resource_id TEXT NOT NULL,
+			before_doc {json},
+			after_doc {json},
+			status INTEGER NOT NULL,
+			error TEXT NOT NULL
+		)`,
+		`CREATE INDEX {p}audit_resource ON {p}audit (tenant, directory, resource_id, seq)`,
+		`CREATE INDEX {p}audit_seq ON {p}audit (tenant, directory, seq)`,
+	}},
+}
+
+// Migrate applies every pending schema migration, each in its own
+// transaction; it is idempotent. PostgreSQL replicas migrating at once
+// serialise on an advisory lock; SQLite on its write lock.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, s.expand(`CREATE TABLE IF NOT EXISTS {p}migrations (version INTEGER PRIMARY KEY, applied_at {int} NOT NULL)`)); err != nil {
+		return fmt.Errorf("sqlstore: creating migrations table: %w", err)
+	}
+	for _, m := range migrations {
+		if err := s.migrateOne(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) migrateOne(ctx context.Context, m migration) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if s.d == PostgreSQL {
+		// One lock per prefix: hashtext is stable across servers.
+		if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "scimkit:"+s.prefix); err != nil {
+			return fmt.Errorf("sqlstore: migration lock: %w", err)
+		}
+	}
+	var n int
+	err = tx.QueryRowContext(ctx, s.expand(`SELECT COUNT(*) FROM {p}migrations WHERE version = `)+s.ph(1), m.version).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+	}
+	if n > 0 {
+		return tx.Rollback()
+	}
+	for _, stmt := range m.statements {
+		if rest, ok := strings.CutPrefix(stmt, "{pg}"); ok {
+			if s.d != PostgreSQL {
+				continue
+			}
+			stmt = rest
+		}
+		if rest, ok := strings.CutPrefix(stmt, "{sqlite}"); ok {
+			if s.d != SQLite {
+				continue
+			}
+			stmt = rest
+		}
+		if _, err = tx.ExecContext(ctx, s.expand(stmt)); err != nil {
+			return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+		}
+	}
+	if _, err = tx.ExecContext(ctx, s.expand(`INSERT INTO {p}migrations (version, applied_at) VALUES (`)+s.ph(1)+", "+s.ph(2)+")",
+		m.version, s.clock().UnixMilli()); err != nil {
+		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.expand(`SELECT MAX(version) FROM {p}migrations`)).Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlstore: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+func (s *Store) expand(stmt string) string {
+	jsonType, intType, serial := "TEXT", "INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if s.d == PostgreSQL {
+		jsonType, intType, serial = "JSONB", "BIGINT", "BIGSERIAL PRIMARY KEY"
+	}
+	return strings.NewReplacer("{p}", s.prefix, "{json}", jsonType, "{int}", intType, "{serial}", serial).Replace(stmt)
+}
+
+// ph returns the n-th placeholder.
+func (s *Store) ph(n int) string {
+	if s.d == PostgreSQL {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}
