@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+)
+
+const errorURN = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+// Reject writes the response every authentication failure gets: 401 with
+// an RFC 7644 §3.12 error body and a WWW-Authenticate challenge naming
+// scheme (e.g. "Bearer"), and nothing about which part of the credential
+// failed. reason and tenant (when known) go only to the warn-level log
+// line. Custom authentication middleware can use it to answer alike.
+func Reject(w http.ResponseWriter, r *http.Request, logger *slog.Logger, scheme, reason, tenant string) {
+	logRejection(r, logger, http.StatusUnauthorized, reason, tenant)
+	w.Header().Set("WWW-Authenticate", scheme+` realm="scim"`)
+	writeError(w, http.StatusUnauthorized, "authentication required")
+}
+
+// Forbid writes the 403 a request gets whose credential is valid but lacks
+// the scope it needs (RFC 6750 §3.1 insufficient_scope).
+func Forbid(w http.ResponseWriter, r *http.Request, logger *slog.Logger, scope, tenant string) {
+	logRejection(r, logger, http.StatusForbidden, "missing scope "+scope, tenant)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="insufficient_scope", scope="`+scope+`"`)
+	writeError(w, http.StatusForbidden, "the credential lacks the scope "+scope)
+}
+
+func logRejection(r *http.Request, logger *slog.Logger, status int, reason, tenant string) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	attrs := []any{slog.Int("status", status), slog.String("reason", reason), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr)}
+	if tenant != "" {
+		attrs = append(attrs, slog.String("tenant", tenant))
+	}
+	logger.WarnContext(r.Context(), "auth: request rejected", attrs...)
+}
+
+func writeError(w http.ResponseWriter, status int, detail string) {
+	body, _ := json.Marshal(map[string]any{
+		"schemas": []string{errorURN},
+		"status":  itoa(status),
+		"detail":  detail,
+	})
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
