@@ -1,0 +1,107 @@
+package scim
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/elimity-com/scim/schema"
+)
+
+// The discovery endpoints describe exactly what this handler does.
+
+func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":               []string{spcSchema},
+		"documentationUri":      h.cfg.DocumentationURI,
+		"patch":                 map[string]any{"supported": true},
+		"bulk":                  map[string]any{"supported": true, "maxOperations": h.cfg.BulkMaxOperations, "maxPayloadSize": h.cfg.BulkMaxPayloadBytes},
+		"filter":                map[string]any{"supported": true, "maxResults": h.cfg.MaxResults},
+		"changePassword":        map[string]any{"supported": false},
+		"sort":                  map[string]any{"supported": true},
+		"etag":                  map[string]any{"supported": true},
+		"authenticationSchemes": h.cfg.AuthenticationSchemes,
+		"meta": map[string]any{
+			"resourceType": "ServiceProviderConfig",
+			"location":     h.baseURL(r) + "/ServiceProviderConfig",
+		},
+	})
+}
+
+// allSchemas lists the resource schemas the handler serves (core first,
+// then extensions, each once).
+func (h *Handler) allSchemas() []schema.Schema {
+	var out []schema.Schema
+	for _, rt := range h.types {
+		out = append(out, rt.core)
+	}
+	for _, rt := range h.types {
+		out = append(out, rt.extensions...)
+	}
+	return out
+}
+
+func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
+	m := s.ToMap()
+	m["meta"] = map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + s.ID}
+	return m
+}
+
+func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string) {
+	base := h.baseURL(r)
+	schemas := h.allSchemas()
+	if id != "" {
+		for _, s := range schemas {
+			if strings.EqualFold(s.ID, id) {
+				writeJSON(w, http.StatusOK, h.schemaJSON(base, s))
+				return
+			}
+		}
+		h.writeError(w, r, errorf(http.StatusNotFound, "", "schema %q not found", id))
+		return
+	}
+	out := make([]any, 0, len(schemas))
+	for _, s := range schemas {
+		out = append(out, h.schemaJSON(base, s))
+	}
+	writeList(w, out)
+}
+
+func (h *Handler) resourceTypeJSON(base string, rt *resourceType) map[string]any {
+	exts := make([]any, 0, len(rt.extensions))
+	for _, e := range rt.extensions {
+		exts = append(exts, map[string]any{"schema": e.ID, "required": false})
+	}
+	return map[string]any{
+		"schemas":          []string{resourceTypeSchema},
+		"id":               rt.name,
+		"name":             rt.name,
+		"endpoint":         rt.endpoint,
+		"description":      rt.core.Description.Value(),
+		"schema":           rt.core.ID,
+		"schemaExtensions": exts,
+		"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/" + rt.name},
+	}
+}
+
+func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request, name string) {
+	base := h.baseURL(r)
+	if name != "" {
+		for _, rt := range h.types {
+			if strings.EqualFold(rt.name, name) {
+				writeJSON(w, http.StatusOK, h.resourceTypeJSON(base, rt))
+				return
+			}
+		}
+		h.writeError(w, r, errorf(http.StatusNotFound, "", "resource type %q not found", name))
+		return
+	}
+	out := make([]any, 0, len(h.types))
+	for _, rt := range h.types {
+		out = append(out, h.resourceTypeJSON(base, rt))
+	}
+	writeList(w, out)
+}
+
+func writeList(w http.ResponseWriter, resources []any) {
+	writeListResponse(w, len(resources), 1, resources)
+}

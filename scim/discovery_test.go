@@ -1,0 +1,113 @@
+package scim_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/elimity-com/scim/optional"
+	"github.com/elimity-com/scim/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/scim"
+)
+
+const acmeURN = "urn:acme:params:scim:schemas:extension:acme:2.0:User"
+
+func acmeExtension() schema.Schema {
+	return schema.Schema{
+		ID:          acmeURN,
+		Name:        optional.NewString("AcmeUser"),
+		Description: optional.NewString("Acme's own user attributes"),
+		Attributes: []schema.CoreAttribute{
+			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "badgeNumber", CaseExact: true})),
+			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "clearance", Type: schema.AttributeTypeInteger()})),
+			schema.SimpleCoreAttribute(schema.SimpleBooleanParams(schema.BooleanParams{Name: "contractor"})),
+		},
+	}
+}
+
+func TestServiceProviderConfig(t *testing.T) {
+	c := newClient(t, scim.Config{MaxResults: 250, DocumentationURI: "https://docs.example.com/scim"})
+	spc := c.must(http.StatusOK, "GET", "/ServiceProviderConfig", nil).body
+	assert.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}, spc["schemas"])
+	assert.Equal(t, true, at(spc, "patch", "supported"))
+	assert.Equal(t, true, at(spc, "filter", "supported"))
+	assert.Equal(t, float64(250), at(spc, "filter", "maxResults"))
+	assert.Equal(t, true, at(spc, "sort", "supported"))
+	assert.Equal(t, true, at(spc, "etag", "supported"))
+	assert.Equal(t, true, at(spc, "bulk", "supported"))
+	assert.Equal(t, float64(scim.DefaultBulkMaxOperations), at(spc, "bulk", "maxOperations"))
+	assert.Equal(t, float64(scim.DefaultBulkMaxPayloadBytes), at(spc, "bulk", "maxPayloadSize"))
+	assert.Equal(t, false, at(spc, "changePassword", "supported"))
+	assert.Equal(t, "https://docs.example.com/scim", spc["documentationUri"])
+	assert.Equal(t, "oauthbearertoken", at(spc, "authenticationSchemes", 0, "type"))
+}
+
+func TestSchemasAndResourceTypes(t *testing.T) {
+	c := newClient(t, scim.Config{UserExtensions: []schema.Schema{acmeExtension()}})
+	list := c.must(http.StatusOK, "GET", "/Schemas", nil).body
+	var got []string
+	for _, s := range list["Resources"].([]any) {
+		got = append(got, s.(map[string]any)["id"].(string))
+	}
+	assert.Equal(t, []string{userURN, groupURN, enterpriseURN, acmeURN}, got)
+	assert.Equal(t, float64(4), list["totalResults"])
+
+	user := c.must(http.StatusOK, "GET", "/Schemas/"+userURN, nil).body
+	assert.Equal(t, "User", user["name"])
+	assert.Equal(t, c.base+"/Schemas/"+userURN, at(user, "meta", "location"))
+	var names []string
+	for _, a := range user["attributes"].([]any) {
+		names = append(names, a.(map[string]any)["name"].(string))
+	}
+	assert.Contains(t, names, "userName")
+	assert.Contains(t, names, "emails")
+	acme := c.must(http.StatusOK, "GET", "/Schemas/"+acmeURN, nil).body
+	assert.Equal(t, "badgeNumber", at(acme, "attributes", 0, "name"))
+	requireError(t, c.do("GET", "/Schemas/urn:nope", nil), http.StatusNotFound, "")
+
+	rts := c.must(http.StatusOK, "GET", "/ResourceTypes", nil).body
+	require.Len(t, rts["Resources"], 2)
+	u := c.must(http.StatusOK, "GET", "/ResourceTypes/User", nil).body
+	assert.Equal(t, "/Users", u["endpoint"])
+	assert.Equal(t, userURN, u["schema"])
+	assert.Equal(t, []any{
+		map[string]any{"schema": enterpriseURN, "required": false},
+		map[string]any{"schema": acmeURN, "required": false},
+	}, u["schemaExtensions"])
+	g := c.must(http.StatusOK, "GET", "/ResourceTypes/Group", nil).body
+	assert.Equal(t, []any{}, g["schemaExtensions"])
+	requireError(t, c.do("GET", "/ResourceTypes/Device", nil), http.StatusNotFound, "")
+}
+
+func TestCustomExtension(t *testing.T) {
+	c := newClient(t, scim.Config{UserExtensions: []schema.Schema{acmeExtension()}})
+	u := c.createUser("x@example.com", map[string]any{acmeURN: map[string]any{"badgeNumber": "B-7", "clearance": 3, "contractor": "True"}})
+	id := u["id"].(string)
+	assert.Contains(t, u["schemas"], acmeURN)
+	assert.Equal(t, map[string]any{"badgeNumber": "B-7", "clearance": float64(3), "contractor": true}, u[acmeURN])
+
+	body := list(c, q("filter", acmeURN+`:clearance ge 2`))
+	assert.Equal(t, []string{id}, ids(body["Resources"]))
+	body = list(c, q("filter", acmeURN+`:badgeNumber eq "b-7"`))
+	assert.Empty(t, body["Resources"], "badgeNumber is caseExact")
+
+	r := c.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(op("replace", acmeURN+":clearance", 5)))
+	assert.Equal(t, float64(5), at(r.body, acmeURN, "clearance"))
+	requireError(t, c.do("PATCH", "/Users/"+id, patchBody(op("replace", acmeURN+":clearance", "high"))), http.StatusBadRequest, "invalidValue")
+
+	_, err := scim.NewHandler(scim.Config{Store: nil})
+	require.Error(t, err)
+}
+
+func TestNewHandlerRejectsBadExtensions(t *testing.T) {
+	c := newClient(t, scim.Config{})
+	_ = c
+	ext := acmeExtension()
+	_, err := scim.NewHandler(scim.Config{Store: storeForTest(), UserExtensions: []schema.Schema{ext, ext}})
+	require.Error(t, err)
+	ext.ID = "not-a-urn"
+	_, err = scim.NewHandler(scim.Config{Store: storeForTest(), UserExtensions: []schema.Schema{ext}})
+	require.Error(t, err)
+}

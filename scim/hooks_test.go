@@ -1,0 +1,332 @@
+package scim_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/scim"
+	"github.com/scimkit/scimkit/store"
+	"github.com/scimkit/scimkit/store/memory"
+)
+
+// recorder logs every event as one line, and can fail a chosen one.
+type recorder struct {
+	scim.NopHooks
+	mu     sync.Mutex
+	events []string
+	fail   map[string]error // event name → error to return
+	panics string           // event name to panic in
+	check  func(ctx context.Context, ev scim.Event)
+}
+
+func (r *recorder) log(ctx context.Context, ev scim.Event, name, detail string) error {
+	r.mu.Lock()
+	r.events = append(r.events, name+" "+detail)
+	err := r.fail[name]
+	check := r.check
+	r.mu.Unlock()
+	if check != nil {
+		check(ctx, ev)
+	}
+	if r.panics == name {
+		panic("hook " + name + " panicked")
+	}
+	return err
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.events
+	r.events = nil
+	return out
+}
+
+func members(ms []store.Member) string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.Value)
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ",")
+}
+
+func changes(cs []scim.Change) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Attribute)
+	}
+	return strings.Join(out, ",")
+}
+
+func (r *recorder) UserProvisioned(ctx context.Context, e *scim.UserProvisioned) error {
+	return r.log(ctx, e.Event, "UserProvisioned", e.User.UserName())
+}
+func (r *recorder) UserUpdated(ctx context.Context, e *scim.UserUpdated) error {
+	return r.log(ctx, e.Event, "UserUpdated", e.After.UserName()+" "+changes(e.Changed))
+}
+func (r *recorder) UserDeactivated(ctx context.Context, e *scim.UserDeactivated) error {
+	return r.log(ctx, e.Event, "UserDeactivated", e.User.UserName())
+}
+func (r *recorder) UserReactivated(ctx context.Context, e *scim.UserReactivated) error {
+	return r.log(ctx, e.Event, "UserReactivated", e.User.UserName())
+}
+func (r *recorder) UserDeleted(ctx context.Context, e *scim.UserDeleted) error {
+	return r.log(ctx, e.Event, "UserDeleted", e.User.UserName())
+}
+func (r *recorder) GroupCreated(ctx context.Context, e *scim.GroupCreated) error {
+	return r.log(ctx, e.Event, "GroupCreated", e.Group.DisplayName())
+}
+func (r *recorder) GroupRenamed(ctx context.Context, e *scim.GroupRenamed) error {
+	return r.log(ctx, e.Event, "GroupRenamed", e.OldName+"->"+e.NewName)
+}
+func (r *recorder) GroupDeleted(ctx context.Context, e *scim.GroupDeleted) error {
+	return r.log(ctx, e.Event, "GroupDeleted", e.Group.DisplayName())
+}
+func (r *recorder) MembersAdded(ctx context.Context, e *scim.MembersChanged) error {
+	return r.log(ctx, e.Event, "MembersAdded", e.Group.DisplayName()+" "+members(e.Members))
+}
+func (r *recorder) MembersRemoved(ctx context.Context, e *scim.MembersChanged) error {
+	return r.log(ctx, e.Event, "MembersRemoved", e.Group.DisplayName()+" "+members(e.Members))
+}
+
+func TestHookEvents(t *testing.T) {
+	rec := &recorder{}
+	c := newClient(t, scim.Config{Hooks: rec, GroupDeletion: scim.RemoveMembers})
+	u1 := c.createUser("u1@example.com", map[string]any{"active": true})["id"].(string)
+	u2 := c.createUser("u2@example.com", nil)["id"].(string)
+	u3 := c.createUser("u3@example.com", nil)["id"].(string)
+	assert.Equal(t, []string{"UserProvisioned u1@example.com", "UserProvisioned u2@example.com", "UserProvisioned u3@example.com"}, rec.take())
+
+	steps := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		want   []string
+	}{
+		{"attribute change", "PATCH", "/Users/" + u1, patchBody(op("replace", "title", "CTO")),
+			[]string{"UserUpdated u1@example.com title"}},
+		{"Entra deactivation", "PATCH", "/Users/" + u1, patchBody(op("Replace", "active", "False")),
+			[]string{"UserUpdated u1@example.com active", "UserDeactivated u1@example.com"}},
+		{"Okta deactivation again changes nothing", "PATCH", "/Users/" + u1, patchBody(op("replace", "", map[string]any{"active": false})),
+			nil},
+		{"reactivation by PUT", "PUT", "/Users/" + u1, map[string]any{"schemas": []string{userURN}, "userName": "u1@example.com", "active": true, "title": "CTO"},
+			[]string{"UserUpdated u1@example.com active", "UserReactivated u1@example.com"}},
+		{"extension attribute", "PATCH", "/Users/" + u1, patchBody(op("add", enterpriseURN+":department", "R&D")),
+			[]string{"UserUpdated u1@example.com " + enterpriseURN + ":department"}},
+		{"deactivating a user without active", "PATCH", "/Users/" + u2, patchBody(op("add", "active", false)),
+			[]string{"UserUpdated u2@example.com active", "UserDeactivated u2@example.com"}},
+	}
+	for _, st := range steps {
+		r := c.do(st.method, st.path, st.body)
+		require.Less(t, r.status, 300, "%s: %s", st.name, r.raw)
+		assert.Equal(t, st.want, rec.take(), st.name)
+	}
+
+	g := c.createGroup("Eng", u1)["id"].(string)
+	assert.Equal(t, []string{"GroupCreated Eng", "MembersAdded Eng " + u1}, rec.take())
+	c.must(http.StatusNoContent, "PATCH", "/Groups/"+g, patchBody(op("replace", "displayName", "Engineering")))
+	assert.Equal(t, []string{"GroupRenamed Eng->Engineering"}, rec.take())
+	c.must(http.StatusNoContent, "PATCH", "/Groups/"+g, patchBody(
+		op("add", "members", []any{map[string]any{"value": u2}}), op("remove", `members[value eq "`+u1+`"]`, nil)))
+	assert.Equal(t, []string{"MembersRemoved Engineering " + u1, "MembersAdded Engineering " + u2}, rec.take())
+	c.must(http.StatusOK, "PUT", "/Groups/"+g, map[string]any{"schemas": []string{groupURN}, "displayName": "Engineering",
+		"members": []any{map[string]any{"value": u3}}})
+	assert.Equal(t, []string{"MembersRemoved Engineering " + u2, "MembersAdded Engineering " + u3}, rec.take())
+	c.must(http.StatusNoContent, "PATCH", "/Groups/"+g, patchBody(op("add", "members", []any{map[string]any{"value": u3}})))
+	assert.Empty(t, rec.take(), "adding an existing member is no change")
+	c.must(http.StatusNoContent, "DELETE", "/Groups/"+g, nil)
+	assert.Equal(t, []string{"MembersRemoved Engineering " + u3, "GroupDeleted Engineering"}, rec.take())
+	c.must(http.StatusNoContent, "DELETE", "/Users/"+u3, nil)
+	assert.Equal(t, []string{"UserDeleted u3@example.com"}, rec.take())
+}
+
+func TestHookEventsCarryRequestContext(t *testing.T) {
+	type seen struct {
+		tenant, credential string
+		deadline, tx       bool
+		members            []string
+	}
+	var mu sync.Mutex
+	var got []seen
+	rec := &recorder{}
+	rec.check = func(ctx context.Context, ev scim.Event) {
+		_, hasDeadline := ctx.Deadline()
+		s := seen{tenant: ev.Scope.Tenant, credential: ev.Principal.CredentialID, deadline: hasDeadline, tx: ev.Tx != nil}
+		// Reads through the transaction see the request's own change.
+		if page, err := ev.Tx.List(ctx, store.Group, store.Query{Count: -1}); err == nil {
+			for _, g := range page.Resources {
+				for _, m := range g.Members {
+					s.members = append(s.members, m.Value)
+				}
+			}
+		}
+		mu.Lock()
+		got = append(got, s)
+		mu.Unlock()
+	}
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Hooks: rec, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	mw, err := auth.Bearer([]auth.Token{{ID: "okta-token", Hash: auth.HashToken("t"), Principal: auth.Principal{Tenant: "acme"}}}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	withDeadline := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+	srv := httptest.NewServer(withDeadline(mw(h)))
+	t.Cleanup(srv.Close)
+	c := &client{t: t, srv: srv, base: srv.URL}
+	r := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "x@example.com"}, "Authorization", "Bearer t")
+	require.Equal(t, http.StatusCreated, r.status)
+	uid := r.body["id"].(string)
+	r = c.do("POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": "G", "members": []any{map[string]any{"value": uid}}}, "Authorization", "Bearer t")
+	require.Equal(t, http.StatusCreated, r.status)
+	require.Len(t, got, 3)
+	for _, s := range got {
+		assert.Equal(t, "acme", s.tenant)
+		assert.Equal(t, "okta-token", s.credential)
+		assert.True(t, s.deadline, "hooks get the request's deadline")
+		assert.True(t, s.tx)
+	}
+	assert.Equal(t, []string{uid}, got[2].members, "MembersAdded sees the new membership inside the transaction")
+}
+
+// TestHookFailureChangesNothing: whatever hook fails, the store is exactly
+// as before the request, and the client gets an error to retry.
+func TestHookFailureChangesNothing(t *testing.T) {
+	boom := errors.New("app database unavailable")
+	cases := []struct {
+		name     string
+		fail     string
+		panics   bool
+		hookErr  error
+		status   int
+		scimType string
+		request  func(c *client, ids map[string]string) response
+	}{
+		{"provision fails", "UserProvisioned", false, boom, 500, "", func(c *client, ids map[string]string) response {
+			return c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "new@example.com"})
+		}},
+		{"provision rejected as duplicate", "UserProvisioned", false, scim.Reject(http.StatusConflict, "uniqueness", "a member with this e-mail already exists"), 409, "uniqueness",
+			func(c *client, ids map[string]string) response {
+				return c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "new@example.com"})
+			}},
+		{"retryable status chosen by the hook", "UserProvisioned", false, &scim.HookError{Status: 503, Detail: "try later", Err: boom}, 503, "",
+			func(c *client, ids map[string]string) response {
+				return c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "new@example.com"})
+			}},
+		{"deactivation fails mid-PATCH", "UserDeactivated", false, boom, 500, "", func(c *client, ids map[string]string) response {
+			return c.do("PATCH", "/Users/"+ids["u"], patchBody(op("replace", "title", "x"), op("replace", "active", false)))
+		}},
+		{"membership hook panics", "MembersAdded", true, nil, 500, "", func(c *client, ids map[string]string) response {
+			return c.do("PATCH", "/Groups/"+ids["g"], patchBody(op("replace", "displayName", "Renamed"), op("add", "members", []any{map[string]any{"value": ids["v"]}})))
+		}},
+		{"delete hook fails", "UserDeleted", false, boom, 500, "", func(c *client, ids map[string]string) response {
+			return c.do("DELETE", "/Users/"+ids["u"], nil)
+		}},
+		{"group delete hook fails", "GroupDeleted", false, boom, 500, "", func(c *client, ids map[string]string) response {
+			return c.do("DELETE", "/Groups/"+ids["g"], nil)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			audit := &memory.AuditLog{}
+			c := newClient(t, scim.Config{Hooks: rec, Audit: audit})
+			ids := map[string]string{
+				"u": c.createUser("u@example.com", map[string]any{"active": true})["id"].(string),
+				"v": c.createUser("v@example.com", nil)["id"].(string),
+			}
+			ids["g"] = c.createGroup("G", ids["u"])["id"].(string)
+			before := snapshot(c)
+			rec.mu.Lock()
+			rec.fail = map[string]error{tc.fail: tc.hookErr}
+			if tc.panics {
+				rec.panics = tc.fail
+			}
+			rec.mu.Unlock()
+
+			r := tc.request(c, ids)
+			requireError(t, r, tc.status, tc.scimType)
+			if tc.status == 500 {
+				assert.NotContains(t, r.raw, boom.Error(), "internal errors are not shown")
+			}
+			assert.Equal(t, before, snapshot(c), "nothing changed")
+			recs, _ := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{Limit: 1})
+			require.Len(t, recs, 1)
+			assert.Equal(t, tc.status, recs[0].Status, "the failed request is audited")
+			assert.NotEmpty(t, recs[0].Error)
+		})
+	}
+}
+
+// snapshot renders every user and group, versions included.
+func snapshot(c *client) string {
+	var b strings.Builder
+	for _, p := range []string{"/Users?sortBy=userName", "/Groups?sortBy=displayName"} {
+		b.WriteString(c.must(http.StatusOK, "GET", p, nil).raw)
+	}
+	return b.String()
+}
+
+func TestAuditRecords(t *testing.T) {
+	audit := &memory.AuditLog{}
+	c := newClient(t, scim.Config{Audit: audit})
+	u := c.createUser("a@example.com", nil)["id"].(string)
+	c.must(http.StatusOK, "PATCH", "/Users/"+u, patchBody(op("replace", "title", "x")))
+	c.must(http.StatusNoContent, "DELETE", "/Users/"+u, nil)
+	c.do("POST", "/Users", `{"schemas":["`+userURN+`"]}`)
+	c.do("GET", "/Users/"+u, nil) // reads are not audited by default
+
+	recs, err := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{})
+	require.NoError(t, err)
+	var got []string
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		got = append(got, fmt.Sprintf("%s %s %d before=%t after=%t", r.Operation, r.ResourceType, r.Status, r.Before != nil, r.After != nil))
+		assert.False(t, r.Time.IsZero())
+	}
+	assert.Equal(t, []string{
+		"create User 201 before=false after=true",
+		"patch User 200 before=true after=true",
+		"delete User 204 before=true after=false",
+		"create User 400 before=false after=false",
+	}, got)
+	byUser, _ := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{ResourceID: u})
+	require.Len(t, byUser, 3, "the deleted user's history remains")
+	assert.Contains(t, string(byUser[1].After), `"title":"x"`)
+	assert.Contains(t, recs[0].Error, "userName")
+}
+
+func TestAuditReads(t *testing.T) {
+	audit := &memory.AuditLog{}
+	c := newClient(t, scim.Config{Audit: audit, AuditReads: true})
+	u := c.createUser("a@example.com", nil)["id"].(string)
+	c.must(http.StatusOK, "GET", "/Users/"+u, nil)
+	c.must(http.StatusOK, "GET", "/Users?filter=userName+eq+%22a@example.com%22", nil)
+	c.do("GET", "/Users/nope", nil)
+	recs, _ := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{})
+	require.Len(t, recs, 4)
+	assert.Equal(t, "get", recs[0].Operation)
+	assert.Equal(t, 404, recs[0].Status)
+	assert.Equal(t, "list", recs[1].Operation)
+	assert.Equal(t, "get", recs[2].Operation)
+	assert.Equal(t, u, recs[2].ResourceID)
+}

@@ -1,0 +1,715 @@
+package scim
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+
+	"github.com/elimity-com/scim/schema"
+	fp "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/fastpath"
+	"github.com/scimkit/scimkit/store"
+)
+
+// PATCH (RFC 7644 §3.5.2) is applied here: elimity-com/scim only validates
+// operations, and rejects some that Entra ID and Okta send (an empty
+// Operations array, capitalised ops, string booleans).
+
+type patchOp struct {
+	op      string // add, replace or remove
+	path    string // "" when absent
+	value   any
+	hasPath bool
+}
+
+// parsePatch reads a PatchOp request body.
+func parsePatch(body map[string]any) ([]patchOp, error) {
+	k, ok := lookupKey(body, "schemas")
+	if !ok {
+		return nil, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, patchOpURN)
+	}
+	list, _ := body[k].([]any)
+	found := false
+	for _, s := range list {
+		if str, ok := s.(string); ok && strings.EqualFold(str, patchOpURN) {
+			found = true
+		}
+	}
+	if !found {
+		return nil, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, patchOpURN)
+	}
+	k, ok = lookupKey(body, "Operations")
+	if !ok {
+		return nil, badRequest(typeInvalidSyntax, `"Operations" is required`)
+	}
+	raw, ok := body[k].([]any)
+	if !ok {
+		return nil, badRequest(typeInvalidSyntax, `"Operations" must be an array`)
+	}
+	// An empty array is a no-op (Microsoft's SCIM validator sends one).
+	ops := make([]patchOp, 0, len(raw))
+	for i, r := range raw {
+		m, ok := r.(map[string]any)
+		if !ok {
+			return nil, badRequest(typeInvalidSyntax, "operation %d must be an object", i)
+		}
+		var op patchOp
+		if k, ok := lookupKey(m, "op"); ok {
+			s, _ := m[k].(string)
+			op.op = strings.ToLower(s)
+		}
+		switch op.op {
+		case "add", "replace", "remove":
+		default:
+			return nil, badRequest(typeInvalidSyntax, `operation %d: "op" must be add, replace or remove`, i)
+		}
+		if k, ok := lookupKey(m, "path"); ok && m[k] != nil {
+			s, isStr := m[k].(string)
+			if !isStr {
+				return nil, badRequest(typeInvalidPath, `operation %d: "path" must be a string`, i)
+			}
+			op.path, op.hasPath = strings.TrimSpace(s), strings.TrimSpace(s) != ""
+		}
+		if k, ok := lookupKey(m, "value"); ok {
+			op.value = m[k]
+		}
+		if op.op != "remove" && op.value == nil {
+			return nil, badRequest(typeInvalidValue, `operation %d: %s needs a "value"`, i, op.op)
+		}
+		if op.op == "remove" && !op.hasPath {
+			return nil, badRequest(typeNoTarget, `operation %d: remove needs a "path"`, i)
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+// applyPatch applies ops to a copy of cur and validates the result like a
+// PUT body. cur is never modified.
+func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchOp) (*decoded, error) {
+	doc := store.CloneMap(cur.Attributes)
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	if rt.typ == store.Group {
+		members := make([]any, 0, len(cur.Members))
+		for _, m := range cur.Members {
+			members = append(members, map[string]any{"value": m.Value, "type": string(m.Type)})
+		}
+		doc["members"] = members
+	}
+	st := &patchState{}
+	for _, op := range ops {
+		if op.op != "add" {
+			st.ids = nil // other operations may change elements in place
+		}
+		// Only an operation that sets primary can demote others; skipping
+		// the bookkeeping otherwise keeps long PATCHes linear.
+		var before map[string]bool
+		setsPrimary := op.op != "remove" && (mentionsPrimary(op.value) || strings.Contains(strings.ToLower(op.path), "primary"))
+		if setsPrimary {
+			before = primaries(rt, doc)
+		}
+		var err error
+		if op.hasPath {
+			err = applyAtPath(st, rt, doc, op.op, op.path, op.value)
+		} else {
+			err = applyNoPath(st, rt, doc, op.op, op.value)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if setsPrimary {
+			demotePrimaries(rt, doc, before)
+		}
+	}
+	d, err := h.decodeResource(rt, doc, false)
+	if err != nil {
+		return nil, err
+	}
+	if rt.typ == store.Group && !d.membersPresent {
+		// The operations removed the members attribute itself: the group
+		// now has no members (RFC 7644 §3.5.2.2).
+		d.membersPresent, d.members = true, nil
+	}
+	return d, nil
+}
+
+// primaries records, per multi-valued attribute, the elements flagged
+// primary, keyed by their content without the flag.
+func primaries(rt *resourceType, doc map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for _, pa := range rt.primaryAttrs() {
+		for _, e := range elementsOfAnyCase(doc, pa) {
+			if m, ok := e.(map[string]any); ok && primaryFlag(m) {
+				out[pa[0]+"\x00"+pa[1]+"\x00"+elementKey(m)] = true
+			}
+		}
+	}
+	return out
+}
+
+// demotePrimaries implements RFC 7644 §3.5.2: an operation that sets
+// "primary": true on a value makes the attribute's other values
+// non-primary. Values that were primary before the operation lose the flag
+// when the operation made another value primary.
+func demotePrimaries(rt *resourceType, doc map[string]any, before map[string]bool) {
+	for _, pa := range rt.primaryAttrs() {
+		var old, fresh []map[string]any
+		for _, e := range elementsOfAnyCase(doc, pa) {
+			m, ok := e.(map[string]any)
+			if !ok || !primaryFlag(m) {
+				continue
+			}
+			if before[pa[0]+"\x00"+pa[1]+"\x00"+elementKey(m)] {
+				old = append(old, m)
+			} else {
+				fresh = append(fresh, m)
+			}
+		}
+		if len(fresh) > 0 {
+			for _, m := range old {
+				setKey(m, "primary", false)
+			}
+		}
+	}
+}
+
+func primaryFlag(m map[string]any) bool {
+	k, ok := lookupKey(m, "primary")
+	return ok && isTrue(m[k])
+}
+
+// elementKey identifies an element by its content other than "primary".
+func elementKey(m map[string]any) string {
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		if !strings.EqualFold(k, "primary") {
+			c[strings.ToLower(k)] = v
+		}
+	}
+	b, _ := json.Marshal(c) // JSON-shaped values always marshal; keys sorted
+	return string(b)
+}
+
+// elementsOfAnyCase is elementsOf for the PATCH working document, whose
+// keys may still be spelled as the client sent them.
+func elementsOfAnyCase(doc map[string]any, pa [2]string) []any {
+	if pa[0] != "" {
+		k, ok := lookupKey(doc, pa[0])
+		if !ok {
+			return nil
+		}
+		doc, _ = doc[k].(map[string]any)
+	}
+	k, ok := lookupKey(doc, pa[1])
+	if !ok {
+		return nil
+	}
+	list, _ := doc[k].([]any)
+	return list
+}
+
+// applyNoPath handles an add or replace without a path: the value is an
+// object whose keys are attribute paths ("displayName", "name.givenName",
+// "urn:...:enterprise:2.0:User:employeeNumber", or an extension URN with an
+// object value).
+func applyNoPath(st *patchState, rt *resourceType, doc map[string]any, op string, value any) error {
+	obj, ok := value.(map[string]any)
+	if !ok {
+		return badRequest(typeInvalidValue, "%s without a path needs an object value", op)
+	}
+	for k, v := range obj {
+		switch strings.ToLower(k) {
+		case "id", "meta", "schemas":
+			// Okta's group rename repeats the id; read-only attributes in a
+			// no-path value are ignored rather than refused.
+			continue
+		}
+		if ext, ok := rt.extension(k); ok {
+			inner, isMap := v.(map[string]any)
+			if !isMap {
+				return badRequest(typeInvalidValue, "extension %q needs an object value", ext.ID)
+			}
+			for ik, iv := range inner {
+				if err := applyAtPath(st, rt, doc, op, ext.ID+":"+ik, iv); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := applyAtPath(st, rt, doc, op, k, v); err != nil {
+			if isUnknownAttr(err) {
+				continue // unknown attributes are ignored, as on POST and PUT
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+type unknownAttrError struct{ error }
+
+func (e unknownAttrError) Unwrap() error { return e.error }
+
+func isUnknownAttr(err error) bool {
+	_, ok := err.(unknownAttrError)
+	return ok
+}
+
+// target is a PATCH path resolved against the schema table.
+type target struct {
+	st        *patchState
+	container map[string]any // the resource, or an extension's object
+	attr      schema.CoreAttribute
+	key       string                // canonical attribute name
+	valueSel  *filter.Filter        // the [filter] part, if any
+	selExpr   fp.Expression         // its AST, to build new elements from
+	sub       *schema.CoreAttribute // the .sub part, if any
+}
+
+func applyAtPath(st *patchState, rt *resourceType, doc map[string]any, op, path string, value any) error {
+	// A path that is exactly an extension URN targets the whole extension.
+	if ext, ok := rt.extension(path); ok {
+		switch op {
+		case "remove":
+			if k, found := lookupKey(doc, ext.ID); found {
+				delete(doc, k)
+			}
+			return nil
+		default:
+			return applyNoPath(st, rt, doc, op, map[string]any{ext.ID: value})
+		}
+	}
+	t, err := resolveTarget(rt, doc, path, op != "remove")
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil // remove of something that is not there
+	}
+	if t.sub == nil && t.valueSel == nil && op != "remove" {
+		value = normalizeValue(t.attr, value)
+	}
+	t.st = st
+	switch op {
+	case "add":
+		return t.add(value)
+	case "replace":
+		return t.replace(value)
+	default:
+		return t.remove(value)
+	}
+}
+
+func resolveTarget(rt *resourceType, doc map[string]any, path string, create bool) (*target, error) {
+	var p fp.Path
+	if ap, ok := fastpath.AttrPath(path); ok {
+		// Plain paths (title, name.givenName, urn:…:department) skip
+		// filter-parser; see internal/fastpath.
+		p.AttributePath = ap
+	} else {
+		var err error
+		if p, err = fp.ParsePath([]byte(path)); err != nil {
+			return nil, badRequest(typeInvalidPath, "invalid path %q: %v", path, err)
+		}
+	}
+	name := p.AttributePath.AttributeName
+	if p.AttributePath.URIPrefix != nil {
+		name = *p.AttributePath.URIPrefix + ":" + name
+	}
+	ref, ok := rt.lookup(name)
+	if !ok {
+		return nil, unknownAttrError{badRequest(typeInvalidPath, "path %q names no attribute of %s", path, rt.name)}
+	}
+	if ref.attr.Mutability() == "readOnly" {
+		return nil, badRequest(typeMutability, "attribute %q is read-only", ref.attr.Name())
+	}
+	t := &target{container: doc, attr: ref.attr, key: ref.attr.Name()}
+	if ref.ext != nil {
+		k, found := lookupKey(doc, ref.ext.ID)
+		ext, _ := doc[k].(map[string]any)
+		if !found || ext == nil {
+			if !create {
+				return nil, nil
+			}
+			ext = map[string]any{}
+			doc[ref.ext.ID] = ext
+		}
+		t.container = ext
+	}
+	// Normalise the key's spelling in the container to the canonical one.
+	if k, found := lookupKey(t.container, t.key); found && k != t.key {
+		t.container[t.key] = t.container[k]
+		delete(t.container, k)
+	}
+	subName := ""
+	if p.AttributePath.SubAttribute != nil {
+		subName = *p.AttributePath.SubAttribute
+	}
+	if p.SubAttribute != nil {
+		subName = *p.SubAttribute
+	}
+	if subName != "" {
+		s, ok := subAttr(ref.attr, subName)
+		if !ok {
+			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), subName)
+		}
+		t.sub = &s
+	}
+	if p.ValueExpression != nil {
+		if !ref.attr.MultiValued() {
+			return nil, badRequest(typeInvalidPath, "path %q: a value filter needs a multi-valued attribute", path)
+		}
+		parent := ref.attr.Name()
+		if ref.ext != nil {
+			parent = ref.ext.ID + ":" + parent
+		}
+		f, err := filter.CompileValueFilter(parent, p.ValueExpression, rt.filterOpts...)
+		if err != nil {
+			return nil, badRequest(typeInvalidPath, "path %q: %v", path, err)
+		}
+		t.valueSel, t.selExpr = f, p.ValueExpression
+	}
+	return t, nil
+}
+
+// elements returns the current values of a multi-valued attribute.
+func (t *target) elements() []any {
+	switch v := t.container[t.key].(type) {
+	case []any:
+		return v
+	case nil:
+		return nil
+	default:
+		return []any{v}
+	}
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// matched returns the indexes of elements the value filter selects.
+func (t *target) matched(elems []any) []int {
+	var idx []int
+	for i, e := range elems {
+		if m, ok := e.(map[string]any); ok && t.valueSel.Match(m) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// newElement builds the element a value filter made only of eq tests
+// describes (type eq "work" → {"type": "work"}), so that Entra's
+// replace of emails[type eq "work"].value on a user without a work email
+// creates it. It reports false for any other filter.
+func (t *target) newElement() (map[string]any, bool) {
+	out := map[string]any{}
+	var walk func(e fp.Expression) bool
+	walk = func(e fp.Expression) bool {
+		switch x := e.(type) {
+		case *fp.AttributeExpression:
+			if x.Operator != fp.EQ || x.AttributePath.SubAttribute != nil || x.AttributePath.URIPrefix != nil {
+				return false
+			}
+			s, ok := subAttr(t.attr, x.AttributePath.AttributeName)
+			if !ok {
+				return false
+			}
+			out[s.Name()] = x.CompareValue
+			return true
+		case *fp.LogicalExpression:
+			return x.Operator == fp.AND && walk(x.Left) && walk(x.Right)
+		}
+		return false
+	}
+	return out, walk(t.selExpr)
+}
+
+func (t *target) add(value any) error {
+	switch {
+	case t.valueSel != nil:
+		return t.setSelected(value, true)
+	case t.sub != nil:
+		return t.setSub(value)
+	case t.attr.MultiValued():
+		elems := t.elements()
+		byValue := t.key == "members"
+		have := t.st.identities(t.container, t.key, elems, byValue)
+		for _, v := range asList(value) {
+			if k := elementIdentity(v, byValue); !have[k] {
+				have[k] = true
+				elems = append(elems, v)
+			}
+		}
+		t.container[t.key] = elems
+		t.st.remember(t.container, t.key, elems, have)
+	case t.attr.AttributeType() == "complex":
+		obj, ok := value.(map[string]any)
+		if !ok {
+			return badRequest(typeInvalidValue, "attribute %q needs an object value", t.key)
+		}
+		cur, _ := t.container[t.key].(map[string]any)
+		if cur == nil {
+			cur = map[string]any{}
+		}
+		for k, v := range obj {
+			cur[k] = v
+		}
+		t.container[t.key] = cur
+	default:
+		t.container[t.key] = value
+	}
+	return nil
+}
+
+func (t *target) replace(value any) error {
+	switch {
+	case t.valueSel != nil:
+		return t.setSelected(value, false)
+	case t.sub != nil:
+		return t.setSub(value)
+	case t.attr.MultiValued():
+		t.container[t.key] = asList(value)
+	case t.attr.AttributeType() == "complex":
+		// RFC 7644 §3.5.2.3: sub-attributes not in the value are kept.
+		return t.add(value)
+	default:
+		t.container[t.key] = value
+	}
+	return nil
+}
+
+// setSub sets a sub-attribute: of a single complex attribute, or of every
+// element of a multi-valued one.
+func (t *target) setSub(value any) error {
+	name := t.sub.Name()
+	if t.attr.MultiValued() {
+		elems := t.elements()
+		if len(elems) == 0 {
+			t.container[t.key] = []any{map[string]any{name: value}}
+			return nil
+		}
+		for _, e := range elems {
+			if m, ok := e.(map[string]any); ok {
+				setKey(m, name, value)
+			}
+		}
+		return nil
+	}
+	cur, _ := t.container[t.key].(map[string]any)
+	if cur == nil {
+		cur = map[string]any{}
+		t.container[t.key] = cur
+	}
+	setKey(cur, name, value)
+	return nil
+}
+
+// setSelected applies add/replace to the elements a value filter selects.
+func (t *target) setSelected(value any, merge bool) error {
+	elems := t.elements()
+	idx := t.matched(elems)
+	if len(idx) == 0 {
+		el, ok := t.newElement()
+		if !ok {
+			return badRequest(typeNoTarget, "no value of %q matches the filter", t.key)
+		}
+		if t.sub != nil {
+			el[t.sub.Name()] = value
+		} else if obj, isMap := value.(map[string]any); isMap {
+			for k, v := range obj {
+				el[k] = v
+			}
+		} else {
+			return badRequest(typeInvalidValue, "attribute %q needs an object value", t.key)
+		}
+		t.container[t.key] = append(elems, el)
+		return nil
+	}
+	for _, i := range idx {
+		m := elems[i].(map[string]any)
+		switch {
+		case t.sub != nil:
+			setKey(m, t.sub.Name(), value)
+		default:
+			obj, ok := value.(map[string]any)
+			if !ok {
+				return badRequest(typeInvalidValue, "attribute %q needs an object value", t.key)
+			}
+			if !merge {
+				m = map[string]any{}
+			}
+			for k, v := range obj {
+				setKey(m, k, v)
+			}
+			elems[i] = m
+		}
+	}
+	t.container[t.key] = elems
+	return nil
+}
+
+func (t *target) remove(value any) error {
+	switch {
+	case t.valueSel != nil:
+		elems := t.elements()
+		idx := t.matched(elems)
+		if t.sub != nil {
+			for _, i := range idx {
+				m := elems[i].(map[string]any)
+				if k, ok := lookupKey(m, t.sub.Name()); ok {
+					delete(m, k)
+				}
+			}
+			return nil
+		}
+		t.container[t.key] = without(elems, idx)
+	case t.sub != nil:
+		name := t.sub.Name()
+		if t.attr.MultiValued() {
+			for _, e := range t.elements() {
+				if m, ok := e.(map[string]any); ok {
+					if k, found := lookupKey(m, name); found {
+						delete(m, k)
+					}
+				}
+			}
+			return nil
+		}
+		if m, ok := t.container[t.key].(map[string]any); ok {
+			if k, found := lookupKey(m, name); found {
+				delete(m, k)
+			}
+		}
+	case t.attr.MultiValued() && value != nil:
+		// Entra ID removes members by listing them in the value:
+		// {"op":"Remove","path":"members","value":[{"value":"<id>"}]}.
+		elems := t.elements()
+		drop := make(map[string]bool)
+		for _, v := range asList(value) {
+			drop[elementIdentity(v, true)] = true
+		}
+		var idx []int
+		for i, e := range elems {
+			if drop[elementIdentity(e, true)] {
+				idx = append(idx, i)
+			}
+		}
+		t.container[t.key] = without(elems, idx)
+	default:
+		delete(t.container, t.key)
+	}
+	return nil
+}
+
+func without(elems []any, idx []int) []any {
+	drop := make(map[int]bool, len(idx))
+	for _, i := range idx {
+		drop[i] = true
+	}
+	out := make([]any, 0, len(elems))
+	for i, e := range elems {
+		if !drop[i] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// elementIdentity is what makes two elements of a multi-valued attribute
+// the same: their "value" sub-attribute when byValue (members, and
+// removals by value), else their whole content; either way as canonical
+// JSON, so that comparing n values against m elements is a set lookup,
+// not n×m comparisons.
+func elementIdentity(v any, byValue bool) string {
+	if m, ok := v.(map[string]any); ok && byValue {
+		if k, found := lookupKey(m, "value"); found {
+			b, _ := json.Marshal(m[k])
+			return "v:" + string(b)
+		}
+	}
+	b, _ := json.Marshal(v) // JSON-shaped values always marshal; keys sorted
+	return "j:" + string(b)
+}
+
+func setKey(m map[string]any, name string, v any) {
+	if k, ok := lookupKey(m, name); ok && k != name {
+		delete(m, k)
+	}
+	m[name] = v
+}
+
+// mentionsPrimary reports whether a PATCH value sets a "primary"
+// sub-attribute anywhere.
+func mentionsPrimary(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if strings.EqualFold(k, "primary") || strings.HasSuffix(strings.ToLower(k), ".primary") || mentionsPrimary(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if mentionsPrimary(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// patchState carries what one PATCH request's operations share: the
+// identity sets of multi-valued attributes, so that many add operations on
+// one attribute stay linear instead of comparing each new value with the
+// whole list again.
+type patchState struct {
+	ids map[idKey]*idSet
+}
+
+type idKey struct {
+	container uintptr // the map's identity
+	key       string
+}
+
+// idSet is valid for exactly the element slice it was built from.
+type idSet struct {
+	n     int
+	first *any
+	have  map[string]bool
+}
+
+func (st *patchState) identities(container map[string]any, key string, elems []any, byValue bool) map[string]bool {
+	if st != nil && st.ids != nil {
+		if c := st.ids[idKey{reflect.ValueOf(container).Pointer(), key}]; c != nil && c.n == len(elems) && (c.n == 0 || c.first == &elems[0]) {
+			return c.have
+		}
+	}
+	have := make(map[string]bool, len(elems))
+	for _, e := range elems {
+		have[elementIdentity(e, byValue)] = true
+	}
+	return have
+}
+
+func (st *patchState) remember(container map[string]any, key string, elems []any, have map[string]bool) {
+	if st == nil {
+		return
+	}
+	if st.ids == nil {
+		st.ids = map[idKey]*idSet{}
+	}
+	c := &idSet{n: len(elems), have: have}
+	if len(elems) > 0 {
+		c.first = &elems[0]
+	}
+	st.ids[idKey{reflect.ValueOf(container).Pointer(), key}] = c
+}

@@ -1,0 +1,399 @@
+package scim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/elimity-com/scim/schema"
+
+	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/store"
+)
+
+type writeKind int
+
+const (
+	opCreate writeKind = iota
+	opReplace
+	opPatch
+	opDelete
+)
+
+func (k writeKind) String() string {
+	return [...]string{"create", "replace", "patch", "delete"}[k]
+}
+
+// writeOp is one state-changing request. Every POST, PUT, PATCH and DELETE
+// ends in Handler.write, the library's only write path.
+type writeOp struct {
+	kind writeKind
+	// status is the HTTP status a success answers with (for the audit
+	// record).
+	status  int
+	rt      *resourceType
+	id      string // empty for create
+	ifMatch string // If-Match header value, "" when absent
+	// ifNoneMatch is the If-None-Match header value, "" when absent.
+	ifNoneMatch string
+	// compute derives the new resource from the current one (nil for a
+	// create). Unused for delete.
+	compute func(cur *store.Resource) (*decoded, error)
+}
+
+// write runs op in one store transaction: load, check the precondition,
+// compute, validate, save, run the hooks, write the audit record. Nothing
+// is saved unless every step succeeds. It returns the resource as stored
+// (nil after a delete). Every write is audited, failed ones included.
+func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*store.Resource, error) {
+	principal, _ := auth.FromContext(ctx)
+	ev := Event{Scope: scope, Principal: principal}
+	rec := store.AuditRecord{Scope: scope, Actor: principal.CredentialID, Operation: op.kind.String(),
+		ResourceType: op.rt.typ, ResourceID: op.id, Status: op.status}
+	txSink, inTx := h.cfg.Audit.(store.TxAuditSink)
+
+	var result *store.Resource
+	err := h.store.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
+		ev.Tx = tx
+		var cur *store.Resource
+		if op.kind != opCreate {
+			var err error
+			if cur, err = tx.Get(ctx, op.rt.typ, op.id); err != nil {
+				return err
+			}
+			if h.cfg.Audit != nil {
+				rec.Before = documentJSON(cur)
+			}
+			if !etagMatches(op.ifMatch, cur.ETag()) {
+				return errorf(http.StatusPreconditionFailed, "", "If-Match %s does not match the current version %s", op.ifMatch, cur.ETag())
+			}
+			if op.ifNoneMatch != "" && etagMatches(op.ifNoneMatch, cur.ETag()) {
+				return errorf(http.StatusPreconditionFailed, "", "If-None-Match %s matches the current version", op.ifNoneMatch)
+			}
+		}
+		var res *store.Resource
+		if op.kind == opDelete {
+			if err := tx.Delete(ctx, op.rt.typ, op.id); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if res, err = h.save(ctx, tx, op, cur); err != nil {
+				return err
+			}
+			rec.ResourceID = res.ID
+			if h.cfg.Audit != nil {
+				rec.After = documentJSON(res)
+			}
+		}
+		if err := h.runHooks(ctx, ev, op, cur, res); err != nil {
+			return err
+		}
+		if inTx {
+			rec.Time = time.Now().UTC()
+			if err := txSink.RecordTx(ctx, tx, rec); err != nil {
+				return fmt.Errorf("scim: audit record: %w", err)
+			}
+		}
+		result = res
+		return nil
+	})
+	if err != nil {
+		se, _ := toSCIMError(err)
+		rec.Status, rec.Error, rec.After = se.Status, se.Detail, nil
+		h.audit(ctx, rec)
+		return nil, err
+	}
+	if !inTx {
+		h.audit(ctx, rec)
+	}
+	return result, nil
+}
+
+// audit hands rec to the sink outside any transaction; a failure is
+// logged, as the request's outcome is already decided.
+func (h *Handler) audit(ctx context.Context, rec store.AuditRecord) {
+	if h.cfg.Audit == nil {
+		return
+	}
+	rec.Time = time.Now().UTC()
+	if err := h.cfg.Audit.Record(context.WithoutCancel(ctx), rec); err != nil {
+		h.log.ErrorContext(ctx, "scim: writing audit record", slog.Any("error", err),
+			slog.String("operation", rec.Operation), slog.String("resource", rec.ResourceID))
+	}
+}
+
+// save computes, validates and stores the new state of a create, replace
+// or patch, returning the stored resource.
+func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.Resource) (*store.Resource, error) {
+	next, err := op.compute(cur)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		if err := checkImmutable(op.rt, cur.Attributes, next.attrs); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.checkGroupName(ctx, tx, op.rt, next.attrs, op.id); err != nil {
+		return nil, err
+	}
+	if next.membersPresent {
+		if err := resolveMembers(ctx, tx, next.members); err != nil {
+			return nil, err
+		}
+	}
+	id := op.id
+	if cur == nil {
+		id = newID()
+		res := &store.Resource{Type: op.rt.typ, ID: id, Attributes: next.attrs, Members: next.members}
+		if err := tx.Create(ctx, res); err != nil {
+			return nil, err
+		}
+	} else {
+		if !sameJSON(cur.Attributes, next.attrs) {
+			upd := cur.Clone()
+			upd.Attributes = next.attrs
+			if err := tx.Replace(ctx, upd); err != nil {
+				return nil, err
+			}
+		}
+		if next.membersPresent {
+			added, removed := memberDelta(cur.Members, next.members)
+			if len(removed) > 0 {
+				ids := make([]string, len(removed))
+				for i, m := range removed {
+					ids[i] = m.Value
+				}
+				if err := tx.RemoveMembers(ctx, id, ids); err != nil {
+					return nil, err
+				}
+			}
+			if len(added) > 0 {
+				if err := tx.AddMembers(ctx, id, added); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return tx.Get(ctx, op.rt.typ, id)
+}
+
+// runHooks sends the events a write amounts to, in order, stopping at the
+// first error.
+func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *store.Resource) error {
+	hk := h.cfg.Hooks
+	if hk == nil {
+		return nil
+	}
+	var steps []func() error
+	switch {
+	case op.rt.typ == store.User && op.kind == opCreate:
+		steps = append(steps, func() error { return hk.UserProvisioned(ctx, &UserProvisioned{Event: ev, User: res}) })
+	case op.rt.typ == store.User && op.kind == opDelete:
+		steps = append(steps, func() error { return hk.UserDeleted(ctx, &UserDeleted{Event: ev, User: cur}) })
+	case op.rt.typ == store.User:
+		if changed := diffAttributes(op.rt, cur.Attributes, res.Attributes); len(changed) > 0 {
+			steps = append(steps, func() error {
+				return hk.UserUpdated(ctx, &UserUpdated{Event: ev, Before: cur, After: res, Changed: changed})
+			})
+		}
+		switch was, is := isActive(cur), isActive(res); {
+		case was && !is:
+			steps = append(steps, func() error { return hk.UserDeactivated(ctx, &UserDeactivated{Event: ev, User: res}) })
+		case !was && is:
+			steps = append(steps, func() error { return hk.UserReactivated(ctx, &UserReactivated{Event: ev, User: res}) })
+		}
+	case op.kind == opCreate:
+		steps = append(steps, func() error { return hk.GroupCreated(ctx, &GroupCreated{Event: ev, Group: res}) })
+		if len(res.Members) > 0 {
+			steps = append(steps, func() error {
+				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: res.Members})
+			})
+		}
+	case op.kind == opDelete:
+		if h.cfg.GroupDeletion == RemoveMembers && len(cur.Members) > 0 {
+			steps = append(steps, func() error {
+				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: cur, Members: cur.Members})
+			})
+		}
+		steps = append(steps, func() error { return hk.GroupDeleted(ctx, &GroupDeleted{Event: ev, Group: cur}) })
+	default:
+		if o, n := cur.DisplayName(), res.DisplayName(); o != n {
+			steps = append(steps, func() error {
+				return hk.GroupRenamed(ctx, &GroupRenamed{Event: ev, Group: res, OldName: o, NewName: n})
+			})
+		}
+		added, removed := memberDelta(cur.Members, res.Members)
+		if len(removed) > 0 {
+			steps = append(steps, func() error {
+				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: res, Members: removed})
+			})
+		}
+		if len(added) > 0 {
+			steps = append(steps, func() error {
+				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: added})
+			})
+		}
+	}
+	for _, step := range steps {
+		if err := call(step); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isActive reads a user's active attribute; an absent one counts as true.
+func isActive(r *store.Resource) bool {
+	v, ok := r.Attributes["active"].(bool)
+	return !ok || v
+}
+
+// memberDelta returns the members of next not in cur, and of cur not in
+// next.
+func memberDelta(cur, next []store.Member) (added, removed []store.Member) {
+	in := make(map[string]bool, len(cur))
+	for _, m := range cur {
+		in[m.Value] = true
+	}
+	keep := make(map[string]bool, len(next))
+	for _, m := range next {
+		keep[m.Value] = true
+		if !in[m.Value] {
+			added = append(added, store.Member{Value: m.Value, Type: m.Type, Display: m.Display})
+		}
+	}
+	for _, m := range cur {
+		if !keep[m.Value] {
+			removed = append(removed, store.Member{Value: m.Value, Type: m.Type, Display: m.Display})
+		}
+	}
+	return added, removed
+}
+
+// diffAttributes lists the attributes whose values differ, extension
+// attributes one by one.
+func diffAttributes(rt *resourceType, before, after map[string]any) []Change {
+	var out []Change
+	seen := map[string]bool{}
+	for _, m := range []map[string]any{before, after} {
+		for k := range m {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if ext, ok := rt.extension(k); ok {
+				bm, _ := before[k].(map[string]any)
+				am, _ := after[k].(map[string]any)
+				for _, c := range diffAttributes(&resourceType{}, bm, am) {
+					c.Attribute = ext.ID + ":" + c.Attribute
+					out = append(out, c)
+				}
+				continue
+			}
+			if !sameJSON(before[k], after[k]) {
+				out = append(out, Change{Attribute: k, Before: before[k], After: after[k]})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Attribute < out[j].Attribute })
+	return out
+}
+
+// checkImmutable enforces RFC 7643 §2.2 on PUT and PATCH: an immutable
+// attribute, of the core schema or of an extension, may be set when it has
+// no value but never changed or removed once it has one.
+func checkImmutable(rt *resourceType, cur, next map[string]any) error {
+	check := func(attrs []schema.CoreAttribute, cur, next map[string]any) error {
+		for _, a := range attrs {
+			if a.Mutability() != "immutable" {
+				continue
+			}
+			old, had := cur[a.Name()]
+			if had && !sameJSON(old, next[a.Name()]) {
+				return badRequest(typeMutability, "attribute %q is immutable", a.Name())
+			}
+		}
+		return nil
+	}
+	if err := check(rt.core.Attributes, cur, next); err != nil {
+		return err
+	}
+	for _, e := range rt.extensions {
+		ce, _ := cur[e.ID].(map[string]any)
+		ne, _ := next[e.ID].(map[string]any)
+		if err := check(e.Attributes, ce, ne); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkGroupName enforces Config.UniqueGroupDisplayName.
+func (h *Handler) checkGroupName(ctx context.Context, tx store.Tx, rt *resourceType, attrs map[string]any, selfID string) error {
+	if rt.typ != store.Group || !h.cfg.UniqueGroupDisplayName {
+		return nil
+	}
+	name, _ := attrs["displayName"].(string)
+	f, err := rt.eqFilter("displayName", name)
+	if err != nil {
+		return err
+	}
+	page, err := tx.List(ctx, store.Group, store.Query{Filter: f, Count: 2, ExcludeMembers: true})
+	if err != nil {
+		return err
+	}
+	for _, g := range page.Resources {
+		if g.ID != selfID {
+			return errorf(http.StatusConflict, typeUniqueness, "a group with displayName %q already exists", name)
+		}
+	}
+	return nil
+}
+
+// etagMatches evaluates an If-Match header against the current ETag.
+// An empty header always matches. Comparison is weak (RFC 7232 §2.3.2):
+// W/ prefixes are ignored.
+func etagMatches(header, etag string) bool {
+	header = strings.TrimSpace(header)
+	if header == "" || header == "*" {
+		return true
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// sameJSON reports whether two JSON-shaped values have the same JSON form,
+// so that int64(3) from validation equals float64(3) from a store that
+// keeps attributes as JSON.
+func sameJSON(a, b any) bool {
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// newID returns a random (version 4) UUID.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
