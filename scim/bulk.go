@@ -422,9 +422,9 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 		if !isObj {
 			err = badRequest(typeInvalidSyntax, `"data" must be an object`)
 		} else if op.method == http.MethodPatch {
-			wop.compute, err = h.fromPatch(rt)(body)
+			err = h.fromPatch(rt)(body, &wop)
 		} else {
-			wop.compute, err = h.fromBody(rt)(body)
+			err = h.fromBody(rt)(body, &wop)
 		}
 	}
 	if err != nil {

@@ -52,34 +52,38 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceT
 }
 
 // fromBody decodes a POST or PUT body into the resource to store.
-func (h *Handler) fromBody(rt *resourceType) func(map[string]any) (func(*store.Resource) (*decoded, error), error) {
-	return func(body map[string]any) (func(*store.Resource) (*decoded, error), error) {
+func (h *Handler) fromBody(rt *resourceType) parser {
+	return func(body map[string]any, op *writeOp) error {
 		next, err := h.decodeResource(rt, body, true)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return func(*store.Resource) (*decoded, error) { return next, nil }, nil
+		op.compute = func(*store.Resource) (*decoded, error) { return next, nil }
+		return nil
 	}
 }
 
-// fromPatch parses a PatchOp body into a function applying it.
-func (h *Handler) fromPatch(rt *resourceType) func(map[string]any) (func(*store.Resource) (*decoded, error), error) {
-	return func(body map[string]any) (func(*store.Resource) (*decoded, error), error) {
+// fromPatch parses a PatchOp body into the change it makes: a member delta
+// when that is all it is (members.go), else a function applying it.
+func (h *Handler) fromPatch(rt *resourceType) parser {
+	return func(body map[string]any, op *writeOp) error {
 		ops, err := parsePatch(body)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(ops) > h.cfg.MaxPatchOperations {
-			return nil, badRequest(typeInvalidValue, "a PATCH may have at most %d operations, not %d", h.cfg.MaxPatchOperations, len(ops))
+			return badRequest(typeInvalidValue, "a PATCH may have at most %d operations, not %d", h.cfg.MaxPatchOperations, len(ops))
 		}
-		return func(cur *store.Resource) (*decoded, error) { return h.applyPatch(rt, cur, ops) }, nil
+		if op.members = asMemberPatch(rt, ops); op.members == nil {
+			op.compute = func(cur *store.Resource) (*decoded, error) { return h.applyPatch(rt, cur, ops) }
+		}
+		return nil
 	}
 }
 
 // serveWrite answers POST, PUT, PATCH and DELETE: it reads and parses the
 // body (when parse is non-nil), runs the write and writes the response.
-func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *resourceType, kind writeKind, id string,
-	parse func(map[string]any) (func(*store.Resource) (*decoded, error), error)) {
+func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *resourceType, kind writeKind, id string, parse parser) {
 	scope, err := h.scope(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -90,7 +94,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *resourc
 	if parse != nil {
 		body, err := readJSON(r)
 		if err == nil {
-			op.compute, err = parse(body)
+			err = parse(body, &op)
 		}
 		if err != nil {
 			// Refused before reaching the write path: still audited.

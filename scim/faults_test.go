@@ -77,15 +77,15 @@ func (t *faultyTx) Delete(ctx context.Context, typ store.ResourceType, id string
 	}
 	return t.Tx.Delete(ctx, typ, id)
 }
-func (t *faultyTx) AddMembers(ctx context.Context, id string, ms []store.Member) error {
+func (t *faultyTx) AddMembers(ctx context.Context, id string, ms []store.Member) ([]store.Member, error) {
 	if err := t.fault(ctx, "AddMembers"); err != nil {
-		return err
+		return nil, err
 	}
 	return t.Tx.AddMembers(ctx, id, ms)
 }
-func (t *faultyTx) RemoveMembers(ctx context.Context, id string, ids []string) error {
+func (t *faultyTx) RemoveMembers(ctx context.Context, id string, ids []string) ([]store.Member, error) {
 	if err := t.fault(ctx, "RemoveMembers"); err != nil {
-		return err
+		return nil, err
 	}
 	return t.Tx.RemoveMembers(ctx, id, ids)
 }
@@ -110,6 +110,15 @@ func TestStoreFaultsChangeNothing(t *testing.T) {
 		// The rename is written before the member change fails.
 		{"AddMembers", false, 500, func(c *client, ids map[string]string) response {
 			return c.do("PATCH", "/Groups/"+ids["g"], patchBody(op("replace", "displayName", "X"), op("add", "members", []any{map[string]any{"value": ids["v"]}})))
+		}},
+		// The member-only fast path: the removal is written before the
+		// addition fails.
+		{"AddMembers", false, 500, func(c *client, ids map[string]string) response {
+			return c.do("PATCH", "/Groups/"+ids["g"], patchBody(op("remove", `members[value eq "`+ids["u"]+`"]`, nil),
+				op("add", "members", []any{map[string]any{"value": ids["v"]}})))
+		}},
+		{"RemoveMembers", false, 500, func(c *client, ids map[string]string) response {
+			return c.do("PATCH", "/Groups/"+ids["g"], patchBody(op("remove", `members[value eq "`+ids["u"]+`"]`, nil)))
 		}},
 		{"RemoveMembers", false, 500, func(c *client, ids map[string]string) response {
 			return c.do("PUT", "/Groups/"+ids["g"], map[string]any{"schemas": []string{groupURN}, "displayName": "Y", "members": []any{map[string]any{"value": ids["v"]}}})

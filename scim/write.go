@@ -44,9 +44,17 @@ type writeOp struct {
 	// ifNoneMatch is the If-None-Match header value, "" when absent.
 	ifNoneMatch string
 	// compute derives the new resource from the current one (nil for a
-	// create). Unused for delete.
+	// create). Unused for delete and when members is set.
 	compute func(cur *store.Resource) (*decoded, error)
+	// members, for a group PATCH that only adds and removes listed
+	// members, is that delta: the group's member list is then never
+	// loaded (see members.go).
+	members *memberPatch
 }
+
+// parser turns a request body into the change op makes, setting
+// op.compute or op.members.
+type parser func(body map[string]any, op *writeOp) error
 
 // write runs op in one store transaction: load, check the precondition,
 // compute, validate, save, run the hooks, write the audit record. Nothing
@@ -65,7 +73,12 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		var cur *store.Resource
 		if op.kind != opCreate {
 			var err error
-			if cur, err = tx.Get(ctx, op.rt.typ, op.id); err != nil {
+			if op.members != nil {
+				cur, err = loadGroupHead(ctx, tx, op.rt, op.id)
+			} else {
+				cur, err = tx.Get(ctx, op.rt.typ, op.id)
+			}
+			if err != nil {
 				return err
 			}
 			if h.cfg.Audit != nil {
@@ -79,21 +92,29 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			}
 		}
 		var res *store.Resource
-		if op.kind == opDelete {
+		var ch memberChange
+		var err error
+		switch {
+		case op.kind == opDelete:
 			if err := tx.Delete(ctx, op.rt.typ, op.id); err != nil {
 				return err
 			}
-		} else {
-			var err error
-			if res, err = h.save(ctx, tx, op, cur); err != nil {
-				return err
-			}
+		case op.members != nil:
+			res, ch, err = h.saveMembers(ctx, tx, op, cur)
+		default:
+			res, ch, err = h.save(ctx, tx, op, cur)
+		}
+		if err != nil {
+			return err
+		}
+		if res != nil {
 			rec.ResourceID = res.ID
 			if h.cfg.Audit != nil {
 				rec.After = documentJSON(res)
 			}
 		}
-		if err := h.runHooks(ctx, ev, op, cur, res); err != nil {
+		rec.MembersAdded, rec.MembersRemoved = ids(ch.added), ids(ch.removed)
+		if err := h.runHooks(ctx, ev, op, cur, res, ch); err != nil {
 			return err
 		}
 		if inTx {
@@ -108,6 +129,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 	if err != nil {
 		se, _ := toSCIMError(err)
 		rec.Status, rec.Error, rec.After = se.Status, se.Detail, nil
+		rec.MembersAdded, rec.MembersRemoved = nil, nil
 		h.audit(ctx, rec)
 		return nil, err
 	}
@@ -131,23 +153,25 @@ func (h *Handler) audit(ctx context.Context, rec store.AuditRecord) {
 }
 
 // save computes, validates and stores the new state of a create, replace
-// or patch, returning the stored resource.
-func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.Resource) (*store.Resource, error) {
+// or patch, returning the stored resource and, for a group, the members
+// added and removed.
+func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.Resource) (*store.Resource, memberChange, error) {
+	var ch memberChange
 	next, err := op.compute(cur)
 	if err != nil {
-		return nil, err
+		return nil, ch, err
 	}
 	if cur != nil {
 		if err := checkImmutable(op.rt, cur.Attributes, next.attrs); err != nil {
-			return nil, err
+			return nil, ch, err
 		}
 	}
 	if err := h.checkGroupName(ctx, tx, op.rt, next.attrs, op.id); err != nil {
-		return nil, err
+		return nil, ch, err
 	}
 	if next.membersPresent {
 		if err := resolveMembers(ctx, tx, next.members); err != nil {
-			return nil, err
+			return nil, ch, err
 		}
 	}
 	id := op.id
@@ -155,40 +179,40 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 		id = newID()
 		res := &store.Resource{Type: op.rt.typ, ID: id, Attributes: next.attrs, Members: next.members}
 		if err := tx.Create(ctx, res); err != nil {
-			return nil, err
+			return nil, ch, err
 		}
 	} else {
 		if !sameJSON(cur.Attributes, next.attrs) {
 			upd := cur.Clone()
 			upd.Attributes = next.attrs
 			if err := tx.Replace(ctx, upd); err != nil {
-				return nil, err
+				return nil, ch, err
 			}
 		}
 		if next.membersPresent {
 			added, removed := memberDelta(cur.Members, next.members)
 			if len(removed) > 0 {
-				ids := make([]string, len(removed))
-				for i, m := range removed {
-					ids[i] = m.Value
-				}
-				if err := tx.RemoveMembers(ctx, id, ids); err != nil {
-					return nil, err
+				if ch.removed, err = tx.RemoveMembers(ctx, id, ids(removed)); err != nil {
+					return nil, ch, err
 				}
 			}
 			if len(added) > 0 {
-				if err := tx.AddMembers(ctx, id, added); err != nil {
-					return nil, err
+				if ch.added, err = tx.AddMembers(ctx, id, added); err != nil {
+					return nil, ch, err
 				}
 			}
 		}
 	}
-	return tx.Get(ctx, op.rt.typ, id)
+	res, err := tx.Get(ctx, op.rt.typ, id)
+	if err == nil && cur == nil {
+		ch.added = res.Members
+	}
+	return res, ch, err
 }
 
 // runHooks sends the events a write amounts to, in order, stopping at the
 // first error.
-func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *store.Resource) error {
+func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *store.Resource, ch memberChange) error {
 	hk := h.cfg.Hooks
 	if hk == nil {
 		return nil
@@ -213,9 +237,9 @@ func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *
 		}
 	case op.kind == opCreate:
 		steps = append(steps, func() error { return hk.GroupCreated(ctx, &GroupCreated{Event: ev, Group: res}) })
-		if len(res.Members) > 0 {
+		if len(ch.added) > 0 {
 			steps = append(steps, func() error {
-				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: res.Members})
+				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: ch.added})
 			})
 		}
 	case op.kind == opDelete:
@@ -231,15 +255,14 @@ func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *
 				return hk.GroupRenamed(ctx, &GroupRenamed{Event: ev, Group: res, OldName: o, NewName: n})
 			})
 		}
-		added, removed := memberDelta(cur.Members, res.Members)
-		if len(removed) > 0 {
+		if len(ch.removed) > 0 {
 			steps = append(steps, func() error {
-				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: res, Members: removed})
+				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: res, Members: ch.removed})
 			})
 		}
-		if len(added) > 0 {
+		if len(ch.added) > 0 {
 			steps = append(steps, func() error {
-				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: added})
+				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: ch.added})
 			})
 		}
 	}

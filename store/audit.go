@@ -21,8 +21,14 @@ type AuditRecord struct {
 	// ResourceID is empty for a failed create and for lists.
 	ResourceID string
 	// Before and After are the resource's documents (Resource.Document)
-	// before and after the request; nil where there is none.
+	// before and after the request; nil where there is none. For a group
+	// PATCH that only added or removed members they leave the member list
+	// out (a group may have 100,000 members); MembersAdded and
+	// MembersRemoved say what changed.
 	Before, After json.RawMessage
+	// MembersAdded and MembersRemoved are the ids of the members a
+	// successful group write added and removed (nil for none).
+	MembersAdded, MembersRemoved []string
 	// Status is the HTTP status the client got; Error its error detail.
 	Status int
 	Error  string

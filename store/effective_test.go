@@ -31,7 +31,7 @@ func TestEffectiveMembers(t *testing.T) {
 			}
 		}
 		// A cycle: leaf contains top.
-		return tx.AddMembers(ctx, "leaf", []store.Member{g("top")})
+		return errOnly(tx.AddMembers(ctx, "leaf", []store.Member{g("top")}))
 	}))
 	cases := map[string][]string{
 		"top":   {"u1", "u2", "u3"},
@@ -50,3 +50,6 @@ func TestEffectiveMembers(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrNotFound, "scopes stay apart")
 	assert.Nil(t, got)
 }
+
+// errOnly drops the member list a Tx membership method returns.
+func errOnly(_ []store.Member, err error) error { return err }

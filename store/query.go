@@ -75,12 +75,17 @@ type Tx interface {
 	// Delete removes a resource. Deleting a user or group also removes it
 	// from every group it was a member of.
 	Delete(ctx context.Context, typ ResourceType, id string) error
-	// AddMembers adds members to a group, ignoring ones already present.
-	// Each member must exist in the scope with the given Type, else
-	// ErrInvalidMember. It bumps the group's version when anything changed.
-	AddMembers(ctx context.Context, groupID string, members []Member) error
+	// AddMembers adds members to a group, ignoring ones already present,
+	// and returns the members it actually added (Value and Type as given,
+	// Display as Get would show it), so that hooks and audit records name
+	// exactly what changed. Each member must exist in the scope with the
+	// given Type, else ErrInvalidMember. It bumps the group's version when
+	// anything changed. It must not read or rewrite the whole member list:
+	// the handler calls it for one member of a group of 100,000.
+	AddMembers(ctx context.Context, groupID string, members []Member) (added []Member, err error)
 	// RemoveMembers removes the members with the given ids from a group,
-	// ignoring ids that are not members. It bumps the group's version when
-	// anything changed.
-	RemoveMembers(ctx context.Context, groupID string, memberIDs []string) error
+	// ignoring ids that are not members, and returns the members it
+	// actually removed (with their Type and Display). It bumps the group's
+	// version when anything changed.
+	RemoveMembers(ctx context.Context, groupID string, memberIDs []string) (removed []Member, err error)
 }

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/scimkit/scimkit/store"
@@ -19,10 +20,12 @@ var (
 	_ store.AuditReader = (*AuditLog)(nil)
 )
 
-// Record appends rec.
+// Record appends a copy of rec.
 func (l *AuditLog) Record(_ context.Context, rec store.AuditRecord) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	rec.Before, rec.After = slices.Clone(rec.Before), slices.Clone(rec.After)
+	rec.MembersAdded, rec.MembersRemoved = slices.Clone(rec.MembersAdded), slices.Clone(rec.MembersRemoved)
 	l.records = append(l.records, rec)
 	return nil
 }

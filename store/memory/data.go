@@ -213,8 +213,11 @@ func (d *scopeData) apply(ov *overlay) {
 		if r.typ == store.Group {
 			switch {
 			case old != nil && ne != nil && len(ne.members) >= len(old.members) &&
-				slices.Equal(ne.members[:len(old.members)], old.members):
-				// Members were only appended: link the new ones.
+				(len(old.members) == 0 || &ne.members[0] == &old.members[0] ||
+					slices.Equal(ne.members[:len(old.members)], old.members)):
+				// Members were only appended (AddMembers appends in place,
+				// so a shared array means an unchanged prefix): link the new
+				// ones.
 				d.link(r.id, ne.members[len(old.members):])
 			default:
 				if old != nil {

@@ -67,9 +67,10 @@ func (t *tx) checkUserName(name, self string) error {
 
 // newMembers validates members for group groupID, which already has the
 // members in have, and returns the ones to append, without duplicates.
-func (t *tx) newMembers(groupID string, have []ref, members []store.Member) ([]ref, error) {
+// has, when not nil, answers "already a member?" without scanning have.
+func (t *tx) newMembers(groupID string, have []ref, has func(ref) bool, members []store.Member) ([]ref, error) {
 	var seen map[ref]struct{}
-	if len(have)*len(members) > 64 {
+	if has == nil && len(have)*len(members) > 64 {
 		seen = make(map[ref]struct{}, len(have)+len(members))
 		for _, m := range have {
 			seen[m] = struct{}{}
@@ -86,17 +87,50 @@ func (t *tx) newMembers(groupID string, have []ref, members []store.Member) ([]r
 		case t.lookup(m.Type, m.Value) == nil:
 			return nil, fmt.Errorf("%w: %s %q does not exist", store.ErrInvalidMember, m.Type, m.Value)
 		}
-		if seen != nil {
+		switch {
+		case seen != nil:
 			if _, dup := seen[r]; dup {
 				continue
 			}
 			seen[r] = struct{}{}
-		} else if slices.Contains(have, r) || slices.Contains(add, r) {
-			continue
+		case has != nil:
+			if has(r) || slices.Contains(add, r) {
+				continue
+			}
+		default:
+			if slices.Contains(have, r) || slices.Contains(add, r) {
+				continue
+			}
 		}
 		add = append(add, r)
 	}
 	return add, nil
+}
+
+// memberCheck returns a function reporting whether r is a direct member of
+// group g (with id gid) as this transaction sees it. For a group the
+// transaction has not changed yet it asks the reverse index, which lists
+// the few groups r is in, instead of scanning a member list that may be
+// 100,000 long; n is how many lookups the caller will make, since for many
+// a set is cheaper.
+func (t *tx) memberCheck(gid string, g *entry, n int) func(ref) bool {
+	if t.base != nil && !t.touched(ref{store.Group, gid}) && n <= 64 {
+		return func(r ref) bool { return slices.Contains(t.base.memberOf[r], gid) }
+	}
+	set := make(map[ref]struct{}, len(g.members))
+	for _, m := range g.members {
+		set[m] = struct{}{}
+	}
+	return func(r ref) bool { _, ok := set[r]; return ok }
+}
+
+// publicMembers converts refs to the members the Tx methods report.
+func (t *tx) publicMembers(refs []ref) []store.Member {
+	out := make([]store.Member, len(refs))
+	for i, r := range refs {
+		out[i] = store.Member{Value: r.id, Type: r.typ, Display: t.display(r)}
+	}
+	return out
 }
 
 // touch records a change to a resource's derived attributes (a user's
@@ -148,7 +182,7 @@ func (t *tx) Create(ctx context.Context, r *store.Resource) error {
 		}
 	case store.Group:
 		var err error
-		if members, err = t.newMembers(r.ID, nil, r.Members); err != nil {
+		if members, err = t.newMembers(r.ID, nil, nil, r.Members); err != nil {
 			return err
 		}
 	}
@@ -238,44 +272,55 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 }
 
 // AddMembers appends the members not yet in the group, after checking that
-// every member exists with its given type.
-func (t *tx) AddMembers(ctx context.Context, groupID string, members []store.Member) error {
+// every member exists with its given type, and returns the ones it added.
+//
+// Adding a few members to a large group costs neither a scan nor a copy of
+// its member list: membership is checked in the reverse index, and the new
+// refs are appended in place. That is safe because committed member slices
+// are only ever read up to their length, writers are serialised (the writer
+// token), and an uncommitted append beyond a committed slice's length is
+// invisible to its readers and simply overwritten by the next writer if its
+// transaction is dropped.
+func (t *tx) AddMembers(ctx context.Context, groupID string, members []store.Member) ([]store.Member, error) {
 	if err := t.check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	cur := t.lookup(store.Group, groupID)
 	if cur == nil {
-		return fmt.Errorf("%w: Group %q", store.ErrNotFound, groupID)
+		return nil, fmt.Errorf("%w: Group %q", store.ErrNotFound, groupID)
 	}
-	add, err := t.newMembers(groupID, cur.members, members)
-	if err != nil {
-		return err
-	}
-	if len(add) == 0 {
-		return nil
+	add, err := t.newMembers(groupID, cur.members, t.memberCheck(groupID, cur, len(members)), members)
+	if err != nil || len(add) == 0 {
+		return nil, err
 	}
 	g := cur.clone()
-	g.members = append(slices.Clip(cur.members), add...)
+	g.members = append(cur.members, add...)
 	g.version++
 	g.modified = t.s.clock()
 	t.ov.put(ref{store.Group, groupID}, g)
 	t.touchUsers(add, g.modified)
-	return nil
+	return t.publicMembers(add), nil
 }
 
 // RemoveMembers removes the members with the given ids, of either type,
-// from the group.
-func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []string) error {
+// from the group, and returns the ones it removed.
+func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []string) ([]store.Member, error) {
 	if err := t.check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	cur := t.lookup(store.Group, groupID)
 	if cur == nil {
-		return fmt.Errorf("%w: Group %q", store.ErrNotFound, groupID)
+		return nil, fmt.Errorf("%w: Group %q", store.ErrNotFound, groupID)
 	}
 	drop := make(map[string]struct{}, len(memberIDs))
+	isMember := t.memberCheck(groupID, cur, 2*len(memberIDs))
 	for _, id := range memberIDs {
-		drop[id] = struct{}{}
+		if isMember(ref{store.User, id}) || isMember(ref{store.Group, id}) {
+			drop[id] = struct{}{}
+		}
+	}
+	if len(drop) == 0 {
+		return nil, nil
 	}
 	kept := make([]ref, 0, len(cur.members))
 	var removed []ref
@@ -286,14 +331,11 @@ func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []stri
 			removed = append(removed, m)
 		}
 	}
-	if len(kept) == len(cur.members) {
-		return nil
-	}
 	g := cur.clone()
 	g.members = kept
 	g.version++
 	g.modified = t.s.clock()
 	t.ov.put(ref{store.Group, groupID}, g)
 	t.touchUsers(removed, g.modified)
-	return nil
+	return t.publicMembers(removed), nil
 }

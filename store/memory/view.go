@@ -232,6 +232,11 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 		e   *entry
 		key any
 	}
+	// A filter that is only equalities on an indexed attribute never looks
+	// at members, so a group's (possibly huge) member list is left out of
+	// the documents it is evaluated on.
+	_, _, eqOnly := q.Filter.Equalities()
+	withMembers := !eqOnly
 	var hits []hit
 	for i, e := range v.candidates(typ, q) {
 		if i%1024 == 1023 {
@@ -241,7 +246,7 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 		}
 		var doc map[string]any
 		if q.Filter != nil {
-			doc = v.resource(typ, e, true, false).Document()
+			doc = v.resource(typ, e, withMembers, false).Document()
 			v.s.matches.Add(1)
 			if !q.Filter.Match(doc) {
 				continue
@@ -249,7 +254,7 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 		}
 		h := hit{e: e}
 		if q.SortBy != nil && q.Count != 0 {
-			if doc == nil {
+			if doc == nil || !withMembers {
 				doc = v.resource(typ, e, true, false).Document()
 			}
 			h.key = q.SortBy.SortValue(doc)

@@ -69,15 +69,24 @@ func (a *AuditSink) insert(ctx context.Context, db querier, rec store.AuditRecor
 	if err != nil {
 		return fmt.Errorf("sqlstore: audit: after document: %w", err)
 	}
+	added, err := auditIDs(rec.MembersAdded)
+	if err != nil {
+		return err
+	}
+	removed, err := auditIDs(rec.MembersRemoved)
+	if err != nil {
+		return err
+	}
 	at := rec.Time
 	if at.IsZero() {
 		at = a.s.clock()
 	}
 	b := a.s.query()
-	b.w("INSERT INTO ", a.s.t.audit, " (at, tenant, directory, actor, operation, resource_type, resource_id, before_doc, after_doc, status, error) VALUES (",
+	b.w("INSERT INTO ", a.s.t.audit, " (at, tenant, directory, actor, operation, resource_type, resource_id, before_doc, after_doc, ",
+		"members_added, members_removed, status, error) VALUES (",
 		b.arg(at.UnixMilli()), ", ", b.arg(rec.Scope.Tenant), ", ", b.arg(rec.Scope.Directory), ", ", b.arg(rec.Actor), ", ",
 		b.arg(rec.Operation), ", ", b.arg(string(rec.ResourceType)), ", ", b.arg(rec.ResourceID), ", ",
-		b.arg(before), ", ", b.arg(after), ", ", b.arg(rec.Status), ", ", b.arg(rec.Error), ")")
+		b.arg(before), ", ", b.arg(after), ", ", b.arg(added), ", ", b.arg(removed), ", ", b.arg(rec.Status), ", ", b.arg(rec.Error), ")")
 	if _, err := db.ExecContext(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: audit: %w", err)
 	}
@@ -97,6 +106,19 @@ func auditDoc(doc json.RawMessage) (any, error) {
 	return string(doc), nil
 }
 
+// auditIDs returns the column value of a member id list: NULL for none,
+// else a JSON array.
+func auditIDs(ids []string) (any, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: audit: member ids: %w", err)
+	}
+	return string(b), nil
+}
+
 // AuditRecords returns the scope's records that q selects, newest first.
 // Limit 0 means 100; larger ones are capped at 10000.
 // In PostgreSQL, Before and After come back as jsonb renders them: the same
@@ -108,7 +130,7 @@ func (a *AuditSink) AuditRecords(ctx context.Context, scope store.Scope, q store
 	}
 	limit = min(limit, maxAuditLimit)
 	b := a.s.query()
-	b.w("SELECT at, actor, operation, resource_type, resource_id, before_doc, after_doc, status, error FROM ", a.s.t.audit,
+	b.w("SELECT at, actor, operation, resource_type, resource_id, before_doc, after_doc, members_added, members_removed, status, error FROM ", a.s.t.audit,
 		" WHERE tenant = ", b.arg(scope.Tenant), " AND directory = ", b.arg(scope.Directory))
 	if q.ResourceID != "" {
 		b.w(" AND resource_id = ", b.arg(q.ResourceID))
@@ -117,13 +139,25 @@ func (a *AuditSink) AuditRecords(ctx context.Context, scope store.Scope, q store
 	var out []store.AuditRecord
 	err := each(ctx, a.s.db, b.String(), b.args, func(rows *sql.Rows) error {
 		var (
-			rec           = store.AuditRecord{Scope: scope}
-			at            int64
-			typ           string
-			before, after []byte
+			rec            = store.AuditRecord{Scope: scope}
+			at             int64
+			typ            string
+			before, after  []byte
+			added, removed []byte
 		)
-		if err := rows.Scan(&at, &rec.Actor, &rec.Operation, &typ, &rec.ResourceID, &before, &after, &rec.Status, &rec.Error); err != nil {
+		if err := rows.Scan(&at, &rec.Actor, &rec.Operation, &typ, &rec.ResourceID, &before, &after, &added, &removed,
+			&rec.Status, &rec.Error); err != nil {
 			return err
+		}
+		for _, l := range []struct {
+			raw []byte
+			dst *[]string
+		}{{added, &rec.MembersAdded}, {removed, &rec.MembersRemoved}} {
+			if l.raw != nil {
+				if err := json.Unmarshal(l.raw, l.dst); err != nil {
+					return fmt.Errorf("member ids: %w", err)
+				}
+			}
 		}
 		rec.Time = time.UnixMilli(at).UTC()
 		rec.ResourceType = store.ResourceType(typ)

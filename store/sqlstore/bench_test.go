@@ -231,10 +231,10 @@ func BenchmarkAddMemberTo10kGroup(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := s.Update(ctx, benchScope, func(ctx context.Context, tx store.Tx) error {
-					if err := tx.AddMembers(ctx, gid, last); err != nil {
+					if _, err := tx.AddMembers(ctx, gid, last); err != nil {
 						return err
 					}
-					return tx.RemoveMembers(ctx, gid, []string{"u0009999"})
+					return errOnly(tx.RemoveMembers(ctx, gid, []string{"u0009999"}))
 				}); err != nil {
 					b.Fatal(err)
 				}

@@ -85,6 +85,12 @@ var migrations = []migration{
 		`CREATE INDEX {p}audit_resource ON {p}audit (tenant, directory, resource_id, seq)`,
 		`CREATE INDEX {p}audit_seq ON {p}audit (tenant, directory, seq)`,
 	}},
+	// The members a group write added and removed (JSON arrays of ids):
+	// membership PATCHes leave the member list out of the documents.
+	{3, []string{
+		`ALTER TABLE {p}audit ADD COLUMN members_added {json}`,
+		`ALTER TABLE {p}audit ADD COLUMN members_removed {json}`,
+	}},
 }
 
 // Migrate applies every pending schema migration, each in its own

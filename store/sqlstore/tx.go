@@ -131,7 +131,7 @@ func (t *tx) Create(ctx context.Context, r *store.Resource) error {
 		return errors.New("sqlstore: create: empty id")
 	}
 	if r.Type == store.Group {
-		if err := t.checkMembers(ctx, r.ID, r.Members); err != nil {
+		if _, err := t.checkMembers(ctx, r.ID, r.Members); err != nil {
 			return err
 		}
 	}
@@ -292,32 +292,36 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 	return nil
 }
 
-func (t *tx) AddMembers(ctx context.Context, groupID string, members []store.Member) error {
+func (t *tx) AddMembers(ctx context.Context, groupID string, members []store.Member) ([]store.Member, error) {
 	if err := t.check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := t.lockGroup(ctx, groupID); err != nil {
-		return err
+		return nil, err
 	}
-	if err := t.checkMembers(ctx, groupID, members); err != nil {
-		return err
+	display, err := t.checkMembers(ctx, groupID, members)
+	if err != nil {
+		return nil, err
 	}
 	added, err := t.insertMembers(ctx, groupID, members)
 	if err != nil || len(added) == 0 {
-		return err
+		return nil, err
+	}
+	for i := range added {
+		added[i].Display = display[added[i].Value]
 	}
 	if err := t.bumpUsers(ctx, added); err != nil {
-		return err
+		return nil, err
 	}
-	return t.bump(ctx, groupID)
+	return added, t.bump(ctx, groupID)
 }
 
-func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []string) error {
+func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []string) ([]store.Member, error) {
 	if err := t.check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := t.lockGroup(ctx, groupID); err != nil {
-		return err
+		return nil, err
 	}
 	var removed []store.Member
 	for _, chunk := range chunks(memberIDs, 500) {
@@ -333,16 +337,50 @@ func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []stri
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("sqlstore: remove members: %w", err)
+			return nil, fmt.Errorf("sqlstore: remove members: %w", err)
 		}
 	}
 	if len(removed) == 0 {
-		return nil
+		return nil, nil
+	}
+	ids := make([]string, len(removed))
+	for i, m := range removed {
+		ids[i] = m.Value
+	}
+	display, err := t.displays(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range removed {
+		removed[i].Display = display[removed[i].Value]
 	}
 	if err := t.bumpUsers(ctx, removed); err != nil {
-		return err
+		return nil, err
 	}
-	return t.bump(ctx, groupID)
+	return removed, t.bump(ctx, groupID)
+}
+
+// displays returns the display values (as members show them) of the
+// resources with the given ids, keyed by id.
+func (t *tx) displays(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for _, chunk := range chunks(ids, 500) {
+		b := t.s.query()
+		b.w("SELECT id, COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant),
+			" AND directory = ", b.arg(t.scope.Directory), " AND id IN (", b.list(chunk), ")")
+		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+			var id, d string
+			if err := rows.Scan(&id, &d); err != nil {
+				return err
+			}
+			out[id] = d
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: reading display values: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // lockGroup checks that the group exists, locking its row in PostgreSQL so
@@ -366,16 +404,17 @@ func (t *tx) lockGroup(ctx context.Context, groupID string) error {
 }
 
 // checkMembers verifies that every member exists in the scope with its
-// Type, and that a group is not made a member of itself.
-func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.Member) error {
+// Type, and that a group is not made a member of itself. It returns the
+// members' display values by id.
+func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.Member) (display map[string]string, err error) {
 	seen := make(map[string]bool, len(members))
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
 		if m.Type != store.User && m.Type != store.Group {
-			return fmt.Errorf("%w: member %q has type %q", store.ErrInvalidMember, m.Value, m.Type)
+			return nil, fmt.Errorf("%w: member %q has type %q", store.ErrInvalidMember, m.Value, m.Type)
 		}
 		if m.Value == groupID {
-			return fmt.Errorf("%w: group %q cannot be a member of itself", store.ErrInvalidMember, groupID)
+			return nil, fmt.Errorf("%w: group %q cannot be a member of itself", store.ErrInvalidMember, groupID)
 		}
 		if !seen[m.Value] {
 			seen[m.Value] = true
@@ -383,28 +422,29 @@ func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.M
 		}
 	}
 	found := make(map[string]string, len(ids))
+	display = make(map[string]string, len(ids))
 	for _, chunk := range chunks(ids, 500) {
 		b := t.s.query()
-		b.w("SELECT id, type FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+		b.w("SELECT id, type, COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND id IN (", b.list(chunk), ")")
 		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
-			var id, typ string
-			if err := rows.Scan(&id, &typ); err != nil {
+			var id, typ, d string
+			if err := rows.Scan(&id, &typ, &d); err != nil {
 				return err
 			}
-			found[id] = typ
+			found[id], display[id] = typ, d
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("sqlstore: checking members: %w", err)
+			return nil, fmt.Errorf("sqlstore: checking members: %w", err)
 		}
 	}
 	for _, m := range members {
 		if found[m.Value] != string(m.Type) {
-			return fmt.Errorf("%w: no %s %q", store.ErrInvalidMember, m.Type, m.Value)
+			return nil, fmt.Errorf("%w: no %s %q", store.ErrInvalidMember, m.Type, m.Value)
 		}
 	}
-	return nil
+	return display, nil
 }
 
 // insertMembers adds membership rows, ignoring existing ones, and returns

@@ -575,14 +575,14 @@ var memberTests = []test{
 		assert.Equal(t, []string{"child"}, groupValues(mustGet(t, s, scopeA, store.User, "u1")))
 
 		err := do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "child", []store.Member{groupMember("grand")})
+			return errOnly(tx.AddMembers(ctx, "child", []store.Member{groupMember("grand")}))
 		})
 		require.ErrorIs(t, err, store.ErrInvalidMember)
 
 		// A group may belong to several groups.
 		create(t, s, scopeA, newGroup("other", "Other"))
 		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "other", []store.Member{groupMember("child")})
+			return errOnly(tx.AddMembers(ctx, "other", []store.Member{groupMember("child")}))
 		}))
 		assert.Equal(t, []string{"child"}, memberValues(mustGet(t, s, scopeA, store.Group, "other")))
 		assert.Equal(t, []string{"child"}, memberValues(mustGet(t, s, scopeA, store.Group, "parent")))
@@ -590,23 +590,57 @@ var memberTests = []test{
 	{"AddMembers", func(t *testing.T, s store.Store) {
 		create(t, s, scopeA, newUser("u1", "alice", nil), newUser("u2", "bob", nil), newGroup("g0", "Inner"))
 		create(t, s, scopeA, newGroup("g1", "G1", userMember("u1")))
-		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "g1", []store.Member{userMember("u2"), groupMember("g0"), userMember("u1"), userMember("u2")})
+		var added []store.Member
+		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) (err error) {
+			added, err = tx.AddMembers(ctx, "g1", []store.Member{userMember("u2"), groupMember("g0"), userMember("u1"), userMember("u2")})
+			return err
 		}))
+		assert.Equal(t, []store.Member{{Value: "u2", Type: store.User, Display: "bob"}, {Value: "g0", Type: store.Group, Display: "Inner"}},
+			added, "reports exactly the members it added, with their display values")
 		g := mustGet(t, s, scopeA, store.Group, "g1")
 		assert.Equal(t, []string{"u1", "u2", "g0"}, memberValues(g), "appended in order, duplicates ignored")
 		assert.Equal(t, int64(2), g.Version)
 		assert.Equal(t, []string{"g1"}, groupValues(mustGet(t, s, scopeA, store.User, "u2")))
 
-		// Nothing new: no version bump.
-		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "g1", []store.Member{userMember("u1"), groupMember("g0")})
+		// Nothing new: no version bump, nothing reported.
+		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) (err error) {
+			added, err = tx.AddMembers(ctx, "g1", []store.Member{userMember("u1"), groupMember("g0")})
+			return err
 		}))
+		assert.Empty(t, added)
 		assert.Equal(t, int64(2), mustGet(t, s, scopeA, store.Group, "g1").Version)
 		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "g1", nil)
+			return errOnly(tx.AddMembers(ctx, "g1", nil))
 		}))
 		assert.Equal(t, int64(2), mustGet(t, s, scopeA, store.Group, "g1").Version)
+	}},
+	{"AddMembersAfterRollback", func(t *testing.T, s store.Store) {
+		// A rolled-back AddMembers leaves no trace, even when the next one
+		// appends to the same group; two in one transaction both count.
+		create(t, s, scopeA, newUser("u1", "alice", nil), newUser("u2", "bob", nil), newUser("u3", "carol", nil))
+		create(t, s, scopeA, newGroup("g1", "G1", userMember("u1")))
+		before := mustGet(t, s, scopeA, store.Group, "g1")
+		errAbort := errors.New("abort")
+		err := s.Update(t.Context(), scopeA, func(ctx context.Context, tx store.Tx) error {
+			if _, err := tx.AddMembers(ctx, "g1", []store.Member{userMember("u2")}); err != nil {
+				return err
+			}
+			return errAbort
+		})
+		require.ErrorIs(t, err, errAbort)
+		assert.Equal(t, before, mustGet(t, s, scopeA, store.Group, "g1"))
+		assert.Empty(t, mustGet(t, s, scopeA, store.User, "u2").Groups)
+
+		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
+			if _, err := tx.AddMembers(ctx, "g1", []store.Member{userMember("u3")}); err != nil {
+				return err
+			}
+			added, err := tx.AddMembers(ctx, "g1", []store.Member{userMember("u3"), userMember("u2")})
+			assert.Equal(t, []store.Member{{Value: "u2", Type: store.User, Display: "bob"}}, added)
+			return err
+		}))
+		assert.Equal(t, []string{"u1", "u3", "u2"}, memberValues(mustGet(t, s, scopeA, store.Group, "g1")))
+		assert.Equal(t, []string{"g1"}, groupValues(mustGet(t, s, scopeA, store.User, "u2")))
 	}},
 	{"AddMembersInvalid", func(t *testing.T, s store.Store) {
 		create(t, s, scopeA, newUser("u1", "alice", nil), newUser("u2", "bob", nil), newGroup("g0", "G0"))
@@ -622,7 +656,7 @@ var memberTests = []test{
 			// must not have applied any of its members.
 			var opErr error
 			require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-				opErr = tx.AddMembers(ctx, "g1", []store.Member{userMember("u2"), m, groupMember("g0")})
+				_, opErr = tx.AddMembers(ctx, "g1", []store.Member{userMember("u2"), m, groupMember("g0")})
 				return nil
 			}))
 			require.ErrorIs(t, opErr, store.ErrInvalidMember, name)
@@ -633,20 +667,24 @@ var memberTests = []test{
 		assert.Empty(t, mustGet(t, s, scopeA, store.User, "u2").Groups)
 
 		err := do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "nope", []store.Member{userMember("u1")})
+			return errOnly(tx.AddMembers(ctx, "nope", []store.Member{userMember("u1")}))
 		})
 		require.ErrorIs(t, err, store.ErrNotFound)
 		err = do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.AddMembers(ctx, "u1", []store.Member{userMember("u2")})
+			return errOnly(tx.AddMembers(ctx, "u1", []store.Member{userMember("u2")}))
 		})
 		require.ErrorIs(t, err, store.ErrNotFound, "a user is not a group")
 	}},
 	{"RemoveMembers", func(t *testing.T, s store.Store) {
 		create(t, s, scopeA, newUser("u1", "alice", nil), newUser("u2", "bob", nil), newGroup("g0", "G0"))
 		create(t, s, scopeA, newGroup("g1", "G1", userMember("u1"), groupMember("g0"), userMember("u2")))
-		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.RemoveMembers(ctx, "g1", []string{"u1", "g0", "nope"})
+		var removed []store.Member
+		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) (err error) {
+			removed, err = tx.RemoveMembers(ctx, "g1", []string{"u1", "g0", "nope"})
+			return err
 		}))
+		assert.ElementsMatch(t, []store.Member{{Value: "u1", Type: store.User, Display: "alice"}, {Value: "g0", Type: store.Group, Display: "G0"}},
+			removed, "reports exactly the members it removed, with their types and display values")
 		g := mustGet(t, s, scopeA, store.Group, "g1")
 		assert.Equal(t, []string{"u2"}, memberValues(g))
 		assert.Equal(t, int64(2), g.Version)
@@ -654,15 +692,20 @@ var memberTests = []test{
 		mustGet(t, s, scopeA, store.User, "u1")  // members are not deleted
 		mustGet(t, s, scopeA, store.Group, "g0") // nor nested groups
 
-		// Nothing to remove: no version bump.
-		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.RemoveMembers(ctx, "g1", []string{"u1", "nope"})
+		// Nothing to remove: no version bump, nothing reported.
+		require.NoError(t, do(t, s, scopeA, func(ctx context.Context, tx store.Tx) (err error) {
+			removed, err = tx.RemoveMembers(ctx, "g1", []string{"u1", "nope"})
+			return err
 		}))
+		assert.Empty(t, removed)
 		assert.Equal(t, int64(2), mustGet(t, s, scopeA, store.Group, "g1").Version)
 
 		err := do(t, s, scopeA, func(ctx context.Context, tx store.Tx) error {
-			return tx.RemoveMembers(ctx, "nope", []string{"u2"})
+			return errOnly(tx.RemoveMembers(ctx, "nope", []string{"u2"}))
 		})
 		require.ErrorIs(t, err, store.ErrNotFound)
 	}},
 }
+
+// errOnly drops the member list a Tx membership method returns.
+func errOnly(_ []store.Member, err error) error { return err }

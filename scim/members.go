@@ -1,0 +1,168 @@
+package scim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	fp "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimkit/scimkit/internal/fastpath"
+	"github.com/scimkit/scimkit/store"
+)
+
+// Membership PATCHes are what IdPs send most to groups: Okta and Entra ID
+// add or remove one member at a time, to groups that may have 100,000
+// members. Applying them like any other PATCH would load, rewrite and
+// re-validate the whole member list on every call. A PATCH whose every
+// operation only adds or removes listed members is therefore applied as a
+// delta instead: the group is loaded without its members, and the store
+// adds and removes just the named ones (Tx.AddMembers/RemoveMembers, which
+// report what really changed). It still runs the one write path
+// (Handler.write): preconditions, transaction, hooks and audit record.
+
+// memberPatch is a PATCH reduced to the members it adds and removes.
+type memberPatch struct {
+	add    []store.Member // Type empty when the client gave none
+	remove []string
+}
+
+// asMemberPatch reports the member delta ops amount to, or nil when any
+// operation does something else (replace, remove of the whole list, other
+// attributes, filters beyond `value eq`) or an id is both added and removed
+// (order would then matter): such PATCHes take the general path.
+func asMemberPatch(rt *resourceType, ops []patchOp) *memberPatch {
+	if rt.typ != store.Group || len(ops) == 0 {
+		return nil
+	}
+	mp := &memberPatch{}
+	for _, op := range ops {
+		if !op.hasPath {
+			return nil
+		}
+		if isMembersPath(op.path) {
+			if op.op == "replace" || op.value == nil {
+				return nil
+			}
+			list, err := parseMembers(op.value)
+			if err != nil {
+				return nil // the general path reports it
+			}
+			if op.op == "add" {
+				mp.add = append(mp.add, list...)
+				continue
+			}
+			// Entra ID: {"op":"Remove","path":"members","value":[{"value":id}]}.
+			for _, m := range list {
+				mp.remove = append(mp.remove, m.Value)
+			}
+			continue
+		}
+		id, ok := memberValueFilter(op.path)
+		if !ok || op.op != "remove" {
+			return nil
+		}
+		mp.remove = append(mp.remove, id)
+	}
+	removed := make(map[string]bool, len(mp.remove))
+	for _, id := range mp.remove {
+		removed[id] = true
+	}
+	for _, m := range mp.add {
+		if removed[m.Value] {
+			return nil
+		}
+	}
+	return mp
+}
+
+// isMembersPath reports whether path is the Group's members attribute.
+func isMembersPath(path string) bool {
+	if i := strings.LastIndexByte(path, ':'); i >= 0 {
+		if !strings.EqualFold(path[:i], GroupSchema) {
+			return false
+		}
+		path = path[i+1:]
+	}
+	return strings.EqualFold(path, "members")
+}
+
+// memberValueFilter recognises `members[value eq "id"]` and returns id.
+func memberValueFilter(path string) (string, bool) {
+	const prefix = "members["
+	if len(path) < len(prefix)+2 || !strings.EqualFold(path[:len(prefix)], prefix) || path[len(path)-1] != ']' {
+		return "", false
+	}
+	cmp, ok := fastpath.Comparison(path[len(prefix) : len(path)-1])
+	if !ok || cmp.Operator != fp.EQ || cmp.AttributePath.URIPrefix != nil || cmp.AttributePath.SubAttribute != nil ||
+		!strings.EqualFold(cmp.AttributePath.AttributeName, "value") {
+		return "", false
+	}
+	id, _ := cmp.CompareValue.(string)
+	return id, id != ""
+}
+
+// loadGroupHead reads a group without its members inside tx.
+func loadGroupHead(ctx context.Context, tx store.Tx, rt *resourceType, id string) (*store.Resource, error) {
+	f, err := rt.eqFilter("id", id)
+	if err != nil {
+		return nil, err
+	}
+	page, err := tx.List(ctx, store.Group, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Resources) == 0 {
+		return nil, fmt.Errorf("%w: Group %q", store.ErrNotFound, id)
+	}
+	return page.Resources[0], nil
+}
+
+// saveMembers applies a member delta to the group cur (loaded without its
+// members) and returns the group as stored, with its members only when the
+// response will show them, and the exact members added and removed.
+func (h *Handler) saveMembers(ctx context.Context, tx store.Tx, op writeOp, cur *store.Resource) (*store.Resource, memberChange, error) {
+	var ch memberChange
+	var err error
+	if len(op.members.remove) > 0 {
+		if ch.removed, err = tx.RemoveMembers(ctx, cur.ID, op.members.remove); err != nil {
+			return nil, ch, err
+		}
+	}
+	if len(op.members.add) > 0 {
+		add := append([]store.Member(nil), op.members.add...)
+		if err := resolveMembers(ctx, tx, add); err != nil {
+			return nil, ch, err
+		}
+		if ch.added, err = tx.AddMembers(ctx, cur.ID, add); err != nil {
+			return nil, ch, err
+		}
+	}
+	if op.status != http.StatusNoContent {
+		res, err := tx.Get(ctx, store.Group, cur.ID)
+		return res, ch, err
+	}
+	if len(ch.added)+len(ch.removed) == 0 {
+		return cur, ch, nil
+	}
+	res, err := loadGroupHead(ctx, tx, op.rt, cur.ID)
+	return res, ch, err
+}
+
+// memberChange is what a write did to a group's member list.
+type memberChange struct {
+	added, removed []store.Member
+}
+
+// ids returns the member ids of ms, or nil for none.
+func ids(ms []store.Member) []string {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Value
+	}
+	return out
+}
