@@ -6,12 +6,18 @@ import (
 	"github.com/scimkit/scimkit/store"
 )
 
-// documentJSON renders a resource's document for an audit record.
-func documentJSON(r *store.Resource) json.RawMessage {
+// documentJSON renders a resource's document for an audit record. Without
+// members (a membership PATCH, which never loads them) the document leaves
+// the member list out rather than claim it is empty.
+func documentJSON(r *store.Resource, members bool) json.RawMessage {
 	if r == nil {
 		return nil
 	}
-	b, err := json.Marshal(r.Document())
+	doc := r.Document()
+	if !members {
+		delete(doc, "members")
+	}
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil
 	}

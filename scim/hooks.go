@@ -94,7 +94,11 @@ type GroupDeleted struct {
 
 // MembersChanged: members were added to or removed from a group, by
 // PATCH, PUT (the difference between the old and new lists) or create.
-// Members are the exact ones added or removed, users and nested groups.
+// Members are the exact ones added or removed, users and nested groups, as
+// the store reported them. Group is the group after the change; when the
+// request was a PATCH that only added or removed members, its Members are
+// not loaded (nil): a group may have 100,000 members and IdPs change them
+// one at a time. Read them through Event.Tx when a hook needs them.
 type MembersChanged struct {
 	Event
 	Group   *store.Resource

@@ -124,17 +124,19 @@ func loadGroupHead(ctx context.Context, tx store.Tx, rt *resourceType, id string
 // response will show them, and the exact members added and removed.
 func (h *Handler) saveMembers(ctx context.Context, tx store.Tx, op writeOp, cur *store.Resource) (*store.Resource, memberChange, error) {
 	var ch memberChange
+	// Untyped members are looked up before anything changes, while the
+	// store's reads are cheapest.
+	add := append([]store.Member(nil), op.members.add...)
+	if err := resolveMembers(ctx, tx, add); err != nil {
+		return nil, ch, err
+	}
 	var err error
 	if len(op.members.remove) > 0 {
 		if ch.removed, err = tx.RemoveMembers(ctx, cur.ID, op.members.remove); err != nil {
 			return nil, ch, err
 		}
 	}
-	if len(op.members.add) > 0 {
-		add := append([]store.Member(nil), op.members.add...)
-		if err := resolveMembers(ctx, tx, add); err != nil {
-			return nil, ch, err
-		}
+	if len(add) > 0 {
 		if ch.added, err = tx.AddMembers(ctx, cur.ID, add); err != nil {
 			return nil, ch, err
 		}

@@ -82,7 +82,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 				return err
 			}
 			if h.cfg.Audit != nil {
-				rec.Before = documentJSON(cur)
+				rec.Before = documentJSON(cur, op.members == nil)
 			}
 			if !etagMatches(op.ifMatch, cur.ETag()) {
 				return errorf(http.StatusPreconditionFailed, "", "If-Match %s does not match the current version %s", op.ifMatch, cur.ETag())
@@ -110,7 +110,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		if res != nil {
 			rec.ResourceID = res.ID
 			if h.cfg.Audit != nil {
-				rec.After = documentJSON(res)
+				rec.After = documentJSON(res, op.members == nil)
 			}
 		}
 		rec.MembersAdded, rec.MembersRemoved = ids(ch.added), ids(ch.removed)

@@ -212,6 +212,10 @@ func (d *scopeData) apply(ov *overlay) {
 		}
 		if r.typ == store.Group {
 			switch {
+			case old != nil && ne != nil && ne.seq == old.seq && (ov.added[r.id] != nil || ov.removed[r.id] != nil):
+				// Logged changes to a committed group: relink just those.
+				d.unlink(r.id, ov.removed[r.id])
+				d.link(r.id, ov.added[r.id])
 			case old != nil && ne != nil && len(ne.members) >= len(old.members) &&
 				(len(old.members) == 0 || &ne.members[0] == &old.members[0] ||
 					slices.Equal(ne.members[:len(old.members)], old.members)):

@@ -108,20 +108,37 @@ func (t *tx) newMembers(groupID string, have []ref, has func(ref) bool, members 
 }
 
 // memberCheck returns a function reporting whether r is a direct member of
-// group g (with id gid) as this transaction sees it. For a group the
-// transaction has not changed yet it asks the reverse index, which lists
-// the few groups r is in, instead of scanning a member list that may be
-// 100,000 long; n is how many lookups the caller will make, since for many
-// a set is cheaper.
+// group g (with id gid) as this transaction sees it. For a committed group
+// it asks the reverse index, which lists the few groups r is in, corrected
+// by the transaction's own logged changes, instead of scanning a member
+// list that may be 100,000 long. n is how many lookups the caller will
+// make: for many, and for a group created in this transaction, a set of
+// the members is cheaper.
 func (t *tx) memberCheck(gid string, g *entry, n int) func(ref) bool {
-	if t.base != nil && !t.touched(ref{store.Group, gid}) && n <= 64 {
-		return func(r ref) bool { return slices.Contains(t.base.memberOf[r], gid) }
+	if t.committedGroup(gid) && n <= 64 {
+		return func(r ref) bool {
+			if slices.Contains(t.ov.added[gid], r) {
+				return true
+			}
+			return slices.Contains(t.base.memberOf[r], gid) && !slices.Contains(t.ov.removed[gid], r)
+		}
 	}
 	set := make(map[ref]struct{}, len(g.members))
 	for _, m := range g.members {
 		set[m] = struct{}{}
 	}
 	return func(r ref) bool { _, ok := set[r]; return ok }
+}
+
+// committedGroup reports whether group gid, as this transaction sees it,
+// is the one in the committed data (not deleted, nor created again), and
+// so has reverse-index entries and a change log.
+func (t *tx) committedGroup(gid string) bool {
+	if t.base == nil {
+		return false
+	}
+	base, cur := t.base.groups.byID[gid], t.lookup(store.Group, gid)
+	return base != nil && cur != nil && base.seq == cur.seq
 }
 
 // publicMembers converts refs to the members the Tx methods report.
@@ -260,12 +277,19 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 	for _, gid := range t.groupsOf(r) {
 		g := t.lookup(store.Group, gid).clone()
 		g.members = slices.DeleteFunc(slices.Clone(g.members), func(m ref) bool { return m == r })
+		if t.committedGroup(gid) {
+			t.ov.logRemoved(gid, r)
+		}
 		g.version++
 		g.modified = now
 		t.ov.put(ref{store.Group, gid}, g)
 	}
 	if typ == store.Group {
 		t.touchUsers(t.lookup(typ, id).members, now)
+		// Commit unlinks all its committed members; a group created
+		// again under this id starts afresh.
+		delete(t.ov.added, id)
+		delete(t.ov.removed, id)
 	}
 	t.ov.put(r, nil)
 	return nil
@@ -295,6 +319,11 @@ func (t *tx) AddMembers(ctx context.Context, groupID string, members []store.Mem
 	}
 	g := cur.clone()
 	g.members = append(cur.members, add...)
+	if t.committedGroup(groupID) {
+		for _, r := range add {
+			t.ov.logAdded(groupID, r)
+		}
+	}
 	g.version++
 	g.modified = t.s.clock()
 	t.ov.put(ref{store.Group, groupID}, g)
@@ -333,6 +362,11 @@ func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []stri
 	}
 	g := cur.clone()
 	g.members = kept
+	if t.committedGroup(groupID) {
+		for _, r := range removed {
+			t.ov.logRemoved(groupID, r)
+		}
+	}
 	g.version++
 	g.modified = t.s.clock()
 	t.ov.put(ref{store.Group, groupID}, g)

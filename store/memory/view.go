@@ -17,6 +17,33 @@ type overlay struct {
 	seq       uint64            // last creation sequence number handed out
 	userNames map[string]string // filter.Fold(userName) → id, for users in entries
 	rev       map[ref][]string  // member → groups in entries; nil when stale
+	// added and removed log, per committed group, the members this
+	// transaction added to and removed from it, net: commit then relinks
+	// only those in the reverse index, and membership checks need not
+	// scan a large group's list. Every member change to a committed group
+	// is logged (AddMembers, RemoveMembers, Delete of a member).
+	added, removed map[string][]ref
+}
+
+// logAdded records that r joined committed group gid.
+func (o *overlay) logAdded(gid string, r ref) {
+	if o.added == nil {
+		o.added = make(map[string][]ref)
+	}
+	o.added[gid] = append(o.added[gid], r)
+}
+
+// logRemoved records that r left committed group gid; leaving after
+// joining in the same transaction cancels the join.
+func (o *overlay) logRemoved(gid string, r ref) {
+	if i := slices.Index(o.added[gid], r); i >= 0 {
+		o.added[gid] = slices.Delete(o.added[gid], i, i+1)
+		return
+	}
+	if o.removed == nil {
+		o.removed = make(map[string][]ref)
+	}
+	o.removed[gid] = append(o.removed[gid], r)
 }
 
 func newOverlay(base *scopeData) *overlay {

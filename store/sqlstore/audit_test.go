@@ -86,13 +86,19 @@ func TestAuditRoundTrip(t *testing.T) {
 				Time: at.Add(time.Millisecond), Scope: auditScope, Actor: "tok-2", Operation: "create",
 				ResourceType: store.Group, Status: 409, Error: `userName "ann" already exists`,
 			},
+			{
+				Time: at.Add(2 * time.Millisecond), Scope: auditScope, Actor: "tok-2", Operation: "patch",
+				ResourceType: store.Group, ResourceID: "g1", Status: 204,
+				Before: json.RawMessage(`{"displayName":"G"}`), After: json.RawMessage(`{"displayName":"G"}`),
+				MembersAdded: []string{"u2", "u3"}, MembersRemoved: []string{"u1"},
+			},
 		}
 		for _, r := range recs {
 			require.NoError(t, sink.Record(ctx, r))
 		}
 		got := auditRecords(t, sink, auditScope, store.AuditQuery{})
-		require.Len(t, got, 2)
-		for i, want := range []store.AuditRecord{recs[1], recs[0]} {
+		require.Len(t, got, 3)
+		for i, want := range []store.AuditRecord{recs[2], recs[1], recs[0]} {
 			g := got[i]
 			assert.True(t, want.Time.Equal(g.Time), "time %v, want %v", g.Time, want.Time)
 			assert.Equal(t, want.Scope, g.Scope)
@@ -104,9 +110,11 @@ func TestAuditRoundTrip(t *testing.T) {
 			assertJSONEq(t, want.After, g.After, "after")
 			assert.Equal(t, want.Status, g.Status)
 			assert.Equal(t, want.Error, g.Error)
+			assert.Equal(t, want.MembersAdded, g.MembersAdded)
+			assert.Equal(t, want.MembersRemoved, g.MembersRemoved)
 		}
 		if s.Dialect() == sqlstore.SQLite {
-			assert.Equal(t, string(recs[0].Before), string(got[1].Before), "SQLite keeps the document's text as is")
+			assert.Equal(t, string(recs[0].Before), string(got[2].Before), "SQLite keeps the document's text as is")
 		}
 
 		err = sink.Record(ctx, store.AuditRecord{Scope: auditScope, Operation: "create", After: json.RawMessage(`{"a":`)})
@@ -366,6 +374,25 @@ func TestAuditThroughHandler(t *testing.T) {
 		assert.Empty(t, failed.ResourceID)
 		assert.NotEmpty(t, failed.Error)
 		assert.Nil(t, failed.After)
+
+		// A membership PATCH: its record names the members it added and
+		// removed, and its documents leave the member list out.
+		_, u2 := do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo@example.com"}`)
+		_, u3 := do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cy@example.com"}`)
+		status, g := do("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[{"value":"`+u2["id"].(string)+`"}]}`)
+		require.Equal(t, http.StatusCreated, status, "%v", g)
+		gid := g["id"].(string)
+		status, _ = do("PATCH", "/Groups/"+gid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+
+			`{"op":"remove","path":"members[value eq \"`+u2["id"].(string)+`\"]"},{"op":"add","path":"members","value":[{"value":"`+u3["id"].(string)+`"}]}]}`)
+		require.Equal(t, http.StatusNoContent, status)
+		grecs := auditRecords(t, sink, auditScope, store.AuditQuery{ResourceID: gid})
+		require.Equal(t, []string{"patch", "create"}, operations(grecs))
+		assert.Equal(t, []string{u2["id"].(string)}, grecs[1].MembersAdded, "a create adds its initial members")
+		assert.Equal(t, []string{u3["id"].(string)}, grecs[0].MembersAdded)
+		assert.Equal(t, []string{u2["id"].(string)}, grecs[0].MembersRemoved)
+		assert.NotContains(t, string(grecs[0].Before), "members")
+		assert.NotContains(t, string(grecs[0].After), "members")
+		assert.Contains(t, string(grecs[0].After), `"displayName"`)
 
 		// The deleted user's history stays, and is all its own.
 		assert.Equal(t, []string{"delete", "patch", "create"}, operations(auditRecords(t, sink, auditScope, store.AuditQuery{ResourceID: id})))
