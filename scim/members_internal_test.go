@@ -197,5 +197,3 @@ func TestMemberPatchDeclines(t *testing.T) {
 		assert.Nil(t, asMemberPatch(h.users, ops), name)
 	}
 }
-
-
