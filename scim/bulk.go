@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -168,7 +169,7 @@ func (h *Handler) runBulk(r *http.Request, scope store.Scope, ops []*bulkOp, fai
 			case refsPending:
 				continue
 			case refsFailed:
-				h.failBulk(op, badRequest(typeInvalidValue, "a bulkId this operation refers to was not created"))
+				h.refuseBulk(r, scope, op, badRequest(typeInvalidValue, "a bulkId this operation refers to was not created"))
 			default:
 				h.execBulk(r, scope, op, byBulkID)
 			}
@@ -194,14 +195,14 @@ func (h *Handler) runBulk(r *http.Request, scope store.Scope, ops []*bulkOp, fai
 		if h.stripCircularMembers(op, byBulkID) {
 			h.execBulk(r, scope, op, byBulkID)
 			finish(op)
-			if !op.failed {
+			if !op.failed && len(op.deferred) > 0 {
 				deferred = append(deferred, op)
 			}
 		}
 	}
 	for _, op := range ops {
 		if !op.done && !stop() {
-			h.failBulk(op, errorf(http.StatusConflict, "", "circular bulkId references could not be resolved"))
+			h.refuseBulk(r, scope, op, errorf(http.StatusConflict, "", "circular bulkId references could not be resolved"))
 			finish(op)
 		}
 	}
@@ -333,24 +334,41 @@ func (h *Handler) stripCircularMembers(op *bulkOp, byBulkID map[string]*bulkOp) 
 
 // addDeferredMembers adds the members stripped from a circular POST, now
 // that their bulkIds have resolved, through the same write path as PATCH.
+// When that fails (a member's own POST failed, or the PATCH is refused),
+// the group created without them is deleted again through the write path
+// (hooks and audit included), so a failed POST leaves no half-made group
+// behind for the client's retry to collide with.
 func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bulkOp, byBulkID map[string]*bulkOp) {
 	members := substitute(op.deferred, byBulkID).([]any)
+	var err error
 	for _, m := range members {
 		mm, _ := m.(map[string]any)
 		vk, _ := lookupKey(mm, "value")
 		if s, _ := mm[vk].(string); strings.HasPrefix(s, bulkIDPrefix) {
-			h.failBulk(op, badRequest(typeInvalidValue, "member %s was not created", s))
-			return
+			err = badRequest(typeInvalidValue, "member %s was not created", s)
+			break
 		}
 	}
-	patch := []patchOp{{op: "add", path: "members", hasPath: true, value: members}}
-	res, err := h.write(r.Context(), scope, writeOp{kind: opPatch, rt: h.groups, id: op.created, status: http.StatusOK,
-		compute: func(cur *store.Resource) (*decoded, error) { return h.applyPatch(h.groups, cur, patch) }})
-	if err != nil {
-		h.failBulk(op, err)
+	var res *store.Resource
+	if err == nil {
+		patch := []patchOp{{op: "add", path: "members", hasPath: true, value: members}}
+		res, err = h.write(r.Context(), scope, writeOp{kind: opPatch, rt: h.groups, id: op.created, status: http.StatusOK,
+			compute: func(cur *store.Resource) (*decoded, error) { return h.applyPatch(h.groups, cur, patch) }})
+	}
+	if err == nil {
+		op.result["version"] = res.ETag()
 		return
 	}
-	op.result["version"] = res.ETag()
+	if _, derr := h.write(r.Context(), scope, writeOp{kind: opDelete, rt: h.groups, id: op.created,
+		status: http.StatusNoContent}); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+		// The group stays; say so rather than pretend the POST failed.
+		h.log.ErrorContext(r.Context(), "scim: bulk: undoing a circular group POST", "id", op.created, "error", derr)
+		op.result["status"] = strconv.Itoa(http.StatusCreated)
+		op.result["response"] = map[string]any{"detail": "created without the members whose operations failed"}
+		return
+	}
+	op.created = ""
+	h.failBulk(op, err)
 }
 
 // bulkTarget resolves an operation's path to a resource type and id.
@@ -388,7 +406,7 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 	data := substitute(op.data, byBulkID)
 	rt, id, err := h.bulkTarget(path)
 	if err != nil {
-		h.failBulk(op, err)
+		h.refuseBulk(r, scope, op, err)
 		return
 	}
 	wop := writeOp{rt: rt, id: id, ifMatch: op.version}
@@ -428,7 +446,7 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 		}
 	}
 	if err != nil {
-		h.failBulk(op, err)
+		h.refuseBulk(r, scope, op, err)
 		return
 	}
 	res, err := h.write(r.Context(), scope, wop)
@@ -448,6 +466,35 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 	}
 }
 
+// refuseBulk fails an operation refused before it reached the write path,
+// auditing the refusal as serveWrite does for a single request (the write
+// path audits everything that reaches it).
+func (h *Handler) refuseBulk(r *http.Request, scope store.Scope, op *bulkOp, err error) {
+	h.failBulk(op, err)
+	if h.cfg.Audit == nil {
+		return
+	}
+	kind := map[string]writeKind{http.MethodPost: opCreate, http.MethodPut: opReplace,
+		http.MethodPatch: opPatch, http.MethodDelete: opDelete}
+	operation := strings.ToLower(op.method)
+	if k, ok := kind[op.method]; ok {
+		operation = k.String()
+	}
+	se, _ := toSCIMError(err)
+	rec := store.AuditRecord{Scope: scope, Operation: operation, Status: se.Status, Error: se.Detail}
+	if p, ok := auth.FromContext(r.Context()); ok {
+		rec.Actor = p.CredentialID
+	}
+	if rt, id, terr := h.bulkTarget(op.path); terr == nil {
+		rec.ResourceType = rt.typ
+		if !strings.HasPrefix(id, bulkIDPrefix) {
+			rec.ResourceID = id
+		}
+	}
+	h.audit(r.Context(), rec)
+}
+
+// failBulk records op as failed with err's SCIM error.
 func (h *Handler) failBulk(op *bulkOp, err error) {
 	se, known := toSCIMError(err)
 	if !known {

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/scim"
+	"github.com/scimkit/scimkit/store"
+	"github.com/scimkit/scimkit/store/memory"
 )
 
 const bulkURN = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
@@ -287,4 +290,74 @@ func directory(c *client) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// A circular POST whose other half fails is undone: the group created
+// without its members is deleted again, so the client's retry of the whole
+// request does not collide with a half-made group.
+func TestBulkFailedCycleLeavesNothing(t *testing.T) {
+	audit := &memory.AuditLog{}
+	c := newClient(t, scim.Config{Audit: audit})
+	r := c.must(http.StatusOK, "POST", "/Bulk", bulk(0,
+		bop("POST", "/Groups", "a", groupData("A", "bulkId:b")),
+		// No displayName: refused.
+		bop("POST", "/Groups", "b", map[string]any{"schemas": []string{groupURN},
+			"members": []any{map[string]any{"value": "bulkId:a"}}}),
+	))
+	assert.Equal(t, []string{"POST a 400", "POST b 400"}, results(t, r.body))
+	assert.Contains(t, at(opResult(r.body, 0), "response", "detail"), "bulkId:b")
+	assert.Nil(t, opResult(r.body, 0)["location"])
+	assert.Equal(t, float64(0), c.must(http.StatusOK, "GET", "/Groups", nil).body["totalResults"],
+		"the half-made group A is gone")
+
+	// The same request, corrected, now succeeds in full.
+	r = c.must(http.StatusOK, "POST", "/Bulk", bulk(0,
+		bop("POST", "/Groups", "a", groupData("A", "bulkId:b")),
+		bop("POST", "/Groups", "b", groupData("B", "bulkId:a")),
+	))
+	assert.Equal(t, []string{"POST a 201", "POST b 201"}, results(t, r.body))
+
+	// Its history: A created, B refused, A deleted again; then both made.
+	recs, err := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{})
+	require.NoError(t, err)
+	var got []string
+	for i := len(recs) - 1; i >= 0; i-- {
+		got = append(got, fmt.Sprintf("%s %s %d", recs[i].Operation, recs[i].ResourceType, recs[i].Status))
+	}
+	assert.Equal(t, []string{
+		"create Group 201", "create Group 400", "delete Group 204",
+		"create Group 201", "create Group 201", "patch Group 200",
+	}, got)
+}
+
+// Operations refused before they reach the write path (bad path, bad
+// method, unparseable PATCH, unresolved bulkId) are audited like the same
+// refusal of a single request.
+func TestBulkRefusalsAreAudited(t *testing.T) {
+	audit := &memory.AuditLog{}
+	c := newClient(t, scim.Config{Audit: audit})
+	u := c.createUser("a@example.com", nil)["id"].(string)
+	r := c.must(http.StatusOK, "POST", "/Bulk", bulk(0,
+		bop("POST", "/Nowhere", "x", userData("x@example.com")),
+		bop("PATCH", "/Users/"+u, "", map[string]any{"schemas": []string{patchURN}, "Operations": "nope"}),
+		bop("POST", "/Groups", "g", groupData("G", "bulkId:missing")),
+		bop("GET", "/Users/"+u, "", nil),
+	))
+	assert.Equal(t, []string{"POST x 400", "PATCH <nil> 400", "POST g 400", "GET <nil> 400"}, results(t, r.body))
+	recs, err := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{})
+	require.NoError(t, err)
+	var got []string
+	for i := len(recs) - 1; i >= 0; i-- {
+		got = append(got, fmt.Sprintf("%s %s %s %d", recs[i].Operation, recs[i].ResourceType, recs[i].ResourceID, recs[i].Status))
+		if recs[i].Status >= 400 {
+			assert.NotEmpty(t, recs[i].Error)
+		}
+	}
+	assert.Equal(t, []string{
+		"create User " + u + " 201",
+		"create   400",
+		"patch User " + u + " 400",
+		"create Group  400",
+		"get User " + u + " 400",
+	}, got)
 }

@@ -33,8 +33,10 @@ import (
 // hostileDeadline is the context deadline of every hostile request. It is
 // not a timing assertion: a request fails only if the handler has not
 // answered at all by then, which for inputs bounded by MaxBodyBytes means
-// it is stuck or doing super-linear work.
-const hostileDeadline = 10 * time.Second
+// it is stuck or doing super-linear work. Under the race detector (and on a
+// busy 2-core CI machine) the same linear work is an order of magnitude
+// slower, so the deadline scales with it.
+const hostileDeadline = 10 * time.Second * raceSlowdown
 
 const searchURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
