@@ -95,23 +95,31 @@ var migrations = []migration{
 
 // Migrate applies every pending schema migration, each in its own
 // transaction; it is idempotent. PostgreSQL replicas migrating at once
-// serialise on an advisory lock; SQLite on its write lock.
+// serialise on an advisory lock, taken before anything is created (even
+// CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL); SQLite
+// replicas serialise on its write lock.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, s.expand(`CREATE TABLE IF NOT EXISTS {p}migrations (version INTEGER PRIMARY KEY, applied_at {int} NOT NULL)`)); err != nil {
+	err := s.migrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.expand(`CREATE TABLE IF NOT EXISTS {p}migrations (version INTEGER PRIMARY KEY, applied_at {int} NOT NULL)`))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("sqlstore: creating migrations table: %w", err)
 	}
 	for _, m := range migrations {
-		if err := s.migrateOne(ctx, m); err != nil {
-			return err
+		if err := s.migrationTx(ctx, func(tx *sql.Tx) error { return s.migrateOne(ctx, tx, m) }); err != nil {
+			return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) migrateOne(ctx context.Context, m migration) (err error) {
+// migrationTx runs fn in a transaction that holds the migration lock, and
+// commits it unless fn fails.
+func (s *Store) migrationTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -121,16 +129,21 @@ func (s *Store) migrateOne(ctx context.Context, m migration) (err error) {
 	if s.d == PostgreSQL {
 		// One lock per prefix: hashtext is stable across servers.
 		if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "scimkit:"+s.prefix); err != nil {
-			return fmt.Errorf("sqlstore: migration lock: %w", err)
+			return fmt.Errorf("migration lock: %w", err)
 		}
 	}
-	var n int
-	err = tx.QueryRowContext(ctx, s.expand(`SELECT COUNT(*) FROM {p}migrations WHERE version = `)+s.ph(1), m.version).Scan(&n)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+	if err = fn(tx); err != nil {
+		return err
 	}
-	if n > 0 {
-		return tx.Rollback()
+	return tx.Commit()
+}
+
+// migrateOne applies m in tx unless it has been applied already.
+func (s *Store) migrateOne(ctx context.Context, tx *sql.Tx, m migration) error {
+	var n int
+	err := tx.QueryRowContext(ctx, s.expand(`SELECT COUNT(*) FROM {p}migrations WHERE version = `)+s.ph(1), m.version).Scan(&n)
+	if err != nil || n > 0 {
+		return err
 	}
 	for _, stmt := range m.statements {
 		if rest, ok := strings.CutPrefix(stmt, "{pg}"); ok {
@@ -145,18 +158,13 @@ func (s *Store) migrateOne(ctx context.Context, m migration) (err error) {
 			}
 			stmt = rest
 		}
-		if _, err = tx.ExecContext(ctx, s.expand(stmt)); err != nil {
-			return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
+		if _, err := tx.ExecContext(ctx, s.expand(stmt)); err != nil {
+			return err
 		}
 	}
-	if _, err = tx.ExecContext(ctx, s.expand(`INSERT INTO {p}migrations (version, applied_at) VALUES (`)+s.ph(1)+", "+s.ph(2)+")",
-		m.version, s.clock().UnixMilli()); err != nil {
-		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
-	}
-	return nil
+	_, err = tx.ExecContext(ctx, s.expand(`INSERT INTO {p}migrations (version, applied_at) VALUES (`)+s.ph(1)+", "+s.ph(2)+")",
+		m.version, s.clock().UnixMilli())
+	return err
 }
 
 // SchemaVersion returns the highest applied migration.
