@@ -42,6 +42,17 @@ func (h *Handler) allSchemas() []schema.Schema {
 
 func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
 	m := s.ToMap()
+	if h.cfg.UniqueGroupDisplayName && s.ID == h.groups.core.ID {
+		// The schema table says what the RFC says (uniqueness "none");
+		// this handler enforces more, and says so.
+		if attrs, ok := m["attributes"].([]map[string]any); ok {
+			for _, a := range attrs {
+				if a["name"] == "displayName" {
+					a["uniqueness"] = "server"
+				}
+			}
+		}
+	}
 	m["meta"] = map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + s.ID}
 	return m
 }

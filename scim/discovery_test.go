@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/elimity-com/scim/optional"
@@ -110,4 +111,78 @@ func TestNewHandlerRejectsBadExtensions(t *testing.T) {
 	ext.ID = "not-a-urn"
 	_, err = scim.NewHandler(scim.Config{Store: storeForTest(), UserExtensions: []schema.Schema{ext}})
 	require.Error(t, err)
+}
+
+// /Schemas says what the handler enforces: Group displayName is unique
+// exactly when Config.UniqueGroupDisplayName makes it so.
+func TestSchemasTellGroupNameUniqueness(t *testing.T) {
+	for _, unique := range []bool{false, true} {
+		c := newClient(t, scim.Config{UniqueGroupDisplayName: unique})
+		g := c.must(http.StatusOK, "GET", "/Schemas/"+groupURN, nil).body
+		var got any
+		for _, a := range g["attributes"].([]any) {
+			if a.(map[string]any)["name"] == "displayName" {
+				got = a.(map[string]any)["uniqueness"]
+			}
+		}
+		want, status := "none", http.StatusCreated
+		if unique {
+			want, status = "server", http.StatusConflict
+		}
+		assert.Equal(t, want, got)
+		c.must(http.StatusCreated, "POST", "/Groups", groupData("Team"))
+		c.must(status, "POST", "/Groups", groupData("TEAM"))
+		// userName is always unique.
+		u := c.must(http.StatusOK, "GET", "/Schemas/"+userURN, nil).body
+		assert.Equal(t, "server", at(u, "attributes", 0, "uniqueness"))
+	}
+}
+
+const acmeGroupURN = "urn:acme:params:scim:schemas:extension:2.0:Group"
+
+func acmeGroupExtension() schema.Schema {
+	return schema.Schema{
+		ID:   acmeGroupURN,
+		Name: optional.NewString("AcmeGroup"),
+		Attributes: []schema.CoreAttribute{
+			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "costCode"})),
+			schema.SimpleCoreAttribute(schema.SimpleBooleanParams(schema.BooleanParams{Name: "private"})),
+		},
+	}
+}
+
+// A host app's own Group extension is stored, returned, filtered,
+// patched, validated and described like the built-in schemas.
+func TestGroupExtension(t *testing.T) {
+	c := newClient(t, scim.Config{GroupExtensions: []schema.Schema{acmeGroupExtension()}})
+	rt := c.must(http.StatusOK, "GET", "/ResourceTypes/Group", nil).body
+	assert.Equal(t, []any{map[string]any{"schema": acmeGroupURN, "required": false}}, rt["schemaExtensions"])
+	s := c.must(http.StatusOK, "GET", "/Schemas/"+acmeGroupURN, nil).body
+	assert.Equal(t, "costCode", at(s, "attributes", 0, "name"))
+
+	body := groupData("Finance")
+	body["schemas"] = []string{groupURN, acmeGroupURN}
+	body[acmeGroupURN] = map[string]any{"costCode": "CC-7", "private": true}
+	g := c.must(http.StatusCreated, "POST", "/Groups", body).body
+	id := g["id"].(string)
+	assert.ElementsMatch(t, []any{groupURN, acmeGroupURN}, g["schemas"])
+	assert.Equal(t, "CC-7", at(g, acmeGroupURN, "costCode"))
+	assert.Equal(t, true, at(g, acmeGroupURN, "private"))
+	c.must(http.StatusCreated, "POST", "/Groups", groupData("Other"))
+
+	list := c.must(http.StatusOK, "GET", "/Groups?filter="+url.QueryEscape(acmeGroupURN+`:costCode eq "cc-7"`), nil).body
+	assert.Equal(t, float64(1), list["totalResults"])
+	assert.Equal(t, id, at(list, "Resources", 0, "id"))
+
+	c.must(http.StatusNoContent, "PATCH", "/Groups/"+id, patchBody(op("replace", acmeGroupURN+":private", false)))
+	assert.Equal(t, false, at(c.must(http.StatusOK, "GET", "/Groups/"+id, nil).body, acmeGroupURN, "private"))
+
+	bad := groupData("Bad")
+	bad[acmeGroupURN] = map[string]any{"private": "perhaps"}
+	requireError(t, c.do("POST", "/Groups", bad), http.StatusBadRequest, "invalidValue")
+
+	// PUT without the extension removes it.
+	put := c.must(http.StatusOK, "PUT", "/Groups/"+id, groupData("Finance")).body
+	assert.NotContains(t, put, acmeGroupURN)
+	assert.Equal(t, []any{groupURN}, put["schemas"])
 }

@@ -55,7 +55,9 @@ func TestCreateUser(t *testing.T) {
 	assert.Equal(t, true, u["active"])
 	assert.Equal(t, "work", at(u, "emails", 0, "type"))
 	assert.Equal(t, true, at(u, "emails", 0, "primary"))
-	assert.Equal(t, "Tour Operations", at(u, enterpriseURN, "department"))
+	for k, v := range fullUser()[enterpriseURN].(map[string]any) {
+		assert.Equal(t, v, at(u, enterpriseURN, k), "enterprise %s round-trips", k)
+	}
 	assert.Equal(t, "26118915-6090-4610-87e4-49d8ca9f808d", at(u, enterpriseURN, "manager", "value"))
 	assert.NotContains(t, u, "password", "password is write-only and never returned")
 	assert.NotContains(t, u, "groups", "a user in no group has no groups attribute")
@@ -135,7 +137,13 @@ func TestUserNameUniqueIgnoringCase(t *testing.T) {
 	bob := c.createUser("bob@example.com", nil)
 	r = c.do("PUT", "/Users/"+bob["id"].(string), map[string]any{"schemas": []string{userURN}, "userName": "ALICE@example.com"})
 	requireError(t, r, http.StatusConflict, "uniqueness")
+	r = c.do("PATCH", "/Users/"+bob["id"].(string), patchBody(op("replace", "userName", "ALICE@EXAMPLE.com")))
+	requireError(t, r, http.StatusConflict, "uniqueness")
+	r = c.do("PATCH", "/Users/"+bob["id"].(string), patchBody(op("replace", "", map[string]any{"userName": "alice@example.com"})))
+	requireError(t, r, http.StatusConflict, "uniqueness")
 	assert.Equal(t, "bob@example.com", c.must(200, "GET", "/Users/"+bob["id"].(string), nil).body["userName"])
+	// Changing only the case of one's own userName is no conflict.
+	c.must(http.StatusOK, "PATCH", "/Users/"+bob["id"].(string), patchBody(op("replace", "userName", "Bob@example.com")))
 }
 
 func TestGetUnknownUser(t *testing.T) {
