@@ -33,7 +33,7 @@ func TestQuickstartCompiles(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
 	require.NoError(t, err)
 	code := quickstart(t, string(raw))
-	require.LessOrEqual(t, strings.Count(code, "\n"), 30, "the quickstart should stay short")
+	require.LessOrEqual(t, strings.Count(code, "\n"), 25, "the quickstart should stay short")
 
 	// A directory starting with "_" inside the module is ignored by ./...
 	// but can be built by name, with the module's own go.mod and go.sum.
