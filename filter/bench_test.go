@@ -13,6 +13,16 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseSimple is the IdP lookup, parsed by internal/fastpath.
+func BenchmarkParseSimple(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(`userName eq "bjensen@example.com"`, userOpt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkMatch(b *testing.B) {
 	f, err := Parse(benchFilter, userOpt)
 	if err != nil {

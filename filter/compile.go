@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,8 @@ type Filter struct {
 	eqAttr   string
 	eqValues []string
 	eqOK     bool
+	lookups  []IndexLookup
+	lookupOK bool
 }
 
 // maxDepth bounds the depth of expression trees (long and/or chains are
@@ -72,6 +75,7 @@ func compileFilter(expr filterparser.Expression, sc scope, text func() string) (
 	f := &Filter{expr: expr, root: root, schemas: sc.set, inValue: sc.inValue}
 	if !sc.inValue {
 		f.eqAttr, f.eqValues, f.eqOK = equalities(root)
+		f.lookups, f.lookupOK = indexLookups(root, 0)
 	}
 	return f, nil
 }
@@ -143,6 +147,95 @@ func equalities(n node) (string, []string, bool) {
 		return la, append(lv, rv...), true
 	}
 	return "", nil, false
+}
+
+// IndexLookup is one index probe: the resources whose attribute Attr
+// (canonical "id", "userName", "externalId" or "displayName") equals one
+// of Values, compared as Equalities describes.
+type IndexLookup struct {
+	Attr   string
+	Values []string
+}
+
+// IndexLookups reports index probes whose union holds every resource the
+// filter can match, or false when a match could be outside every index (a
+// store must then scan). It covers what Equalities does and more: or-chains
+// across indexed attributes (`userName eq "a" or externalId eq "b"`) and
+// an indexed conjunct of an and (`userName eq "a" and active eq true`).
+// The probes over-approximate: a store still evaluates the whole filter on
+// what they return. Each attribute appears at most once.
+func (f *Filter) IndexLookups() ([]IndexLookup, bool) {
+	if f == nil || !f.lookupOK {
+		return nil, false
+	}
+	out := make([]IndexLookup, len(f.lookups))
+	for i, l := range f.lookups {
+		out[i] = IndexLookup{Attr: l.Attr, Values: append([]string(nil), l.Values...)}
+	}
+	return out, true
+}
+
+// maxIndexProbes bounds the values IndexLookups returns: beyond it, probing
+// costs more than a scan saves, and hostile filters stay cheap.
+const maxIndexProbes = 1000
+
+func indexLookups(n node, depth int) ([]IndexLookup, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	switch t := n.(type) {
+	case *cmpNode:
+		attr, values, ok := equalities(t)
+		if !ok {
+			return nil, false
+		}
+		return []IndexLookup{{Attr: attr, Values: values}}, true
+	case *orNode:
+		l, ok := indexLookups(t.l, depth+1)
+		if !ok {
+			return nil, false
+		}
+		r, ok := indexLookups(t.r, depth+1)
+		if !ok {
+			return nil, false
+		}
+		merged, total := append([]IndexLookup(nil), l...), 0
+		for _, x := range r {
+			i := slices.IndexFunc(merged, func(m IndexLookup) bool { return m.Attr == x.Attr })
+			if i < 0 {
+				merged = append(merged, x)
+			} else {
+				merged[i].Values = append(append([]string(nil), merged[i].Values...), x.Values...)
+			}
+		}
+		for _, m := range merged {
+			total += len(m.Values)
+		}
+		return merged, total <= maxIndexProbes
+	case *andNode:
+		l, lok := indexLookups(t.l, depth+1)
+		r, rok := indexLookups(t.r, depth+1)
+		switch {
+		case lok && rok:
+			if probes(r) < probes(l) {
+				return r, true
+			}
+			return l, true
+		case lok:
+			return l, true
+		case rok:
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+func probes(ls []IndexLookup) int {
+	n := 0
+	for _, l := range ls {
+		n += len(l.Values)
+	}
+	return n
 }
 
 type compiler struct {

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -413,4 +414,58 @@ func TestLongOrChain(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "userName", attr)
 	assert.Len(t, values, 301)
+}
+
+// coveredByLookups reports whether one of the probes would find doc.
+func coveredByLookups(doc map[string]any, lookups []IndexLookup) bool {
+	for _, l := range lookups {
+		v, _ := doc[l.Attr].(string)
+		for _, want := range l.Values {
+			if Fold(v) == Fold(want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestIndexLookups(t *testing.T) {
+	long := make([]string, 0, 1200)
+	for i := range cap(long) {
+		long = append(long, fmt.Sprintf(`id eq "u%d"`, i))
+	}
+	for _, tc := range []struct {
+		filter string
+		want   []IndexLookup // nil: not indexable
+	}{
+		{`userName eq "a"`, []IndexLookup{{"userName", []string{"a"}}}},
+		{`userName eq "a" or USERNAME eq "b"`, []IndexLookup{{"userName", []string{"a", "b"}}}},
+		{`userName eq "a" or externalId eq "b" or userName eq "c"`,
+			[]IndexLookup{{"userName", []string{"a", "c"}}, {"externalId", []string{"b"}}}},
+		{`userName eq "a" and active eq true`, []IndexLookup{{"userName", []string{"a"}}}},
+		{`active eq true and (id eq "1" or id eq "2")`, []IndexLookup{{"id", []string{"1", "2"}}}},
+		{`(id eq "1" or id eq "2") and userName eq "x"`, []IndexLookup{{"userName", []string{"x"}}}},
+		{`(userName eq "a" and title pr) or displayName eq "D"`,
+			[]IndexLookup{{"userName", []string{"a"}}, {"displayName", []string{"D"}}}},
+		{`userName eq "a" or title pr`, nil},
+		{`not (userName eq "a")`, nil},
+		{`userName ne "a"`, nil},
+		{`userName co "a"`, nil},
+		{`emails[value eq "a"]`, nil},
+		{`name.familyName eq "a"`, nil},
+		{strings.Join(long, " or "), nil}, // more probes than a scan is worth
+	} {
+		f, err := Parse(tc.filter, userOpt)
+		require.NoError(t, err, tc.filter)
+		got, ok := f.IndexLookups()
+		if tc.want == nil {
+			assert.False(t, ok, tc.filter)
+			continue
+		}
+		require.True(t, ok, tc.filter)
+		assert.Equal(t, tc.want, got, tc.filter)
+	}
+	var nilFilter *Filter
+	_, ok := nilFilter.IndexLookups()
+	assert.False(t, ok)
 }

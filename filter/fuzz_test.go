@@ -23,8 +23,11 @@ func FuzzParseMatch(f *testing.F) {
 				}
 				continue
 			}
+			lookups, indexed := flt.IndexLookups()
 			for _, d := range docs {
-				flt.Match(d)
+				if flt.Match(d) && indexed && !coveredByLookups(d, lookups) {
+					t.Fatalf("%q matches a document its IndexLookups %v miss", text, lookups)
+				}
 			}
 			flt.Equalities()
 			// The rendering must parse again, to the same rendering.

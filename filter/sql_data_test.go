@@ -283,8 +283,9 @@ func targets(d filter.Dialect) map[string]filter.SQLTarget {
 }
 
 // checkEquivalent compares Match over every document with the rows the
-// translation selects (then filtered by the residual).
-func checkEquivalent(t testing.TB, db *sql.DB, d *dataset, f *filter.Filter, tg filter.SQLTarget, label string) {
+// translation selects (then filtered by the residual). It reports whether
+// the whole filter went to SQL (no residual).
+func checkEquivalent(t testing.TB, db *sql.DB, d *dataset, f *filter.Filter, tg filter.SQLTarget, label string) (pushed bool) {
 	t.Helper()
 	q, err := f.SQL(tg)
 	require.NoError(t, err)
@@ -324,4 +325,5 @@ func checkEquivalent(t testing.TB, db *sql.DB, d *dataset, f *filter.Filter, tg 
 		t.Fatalf("%s (%s): filter %s\nSQL: %s\nargs: %#v\nresidual: %v\nMatch: %v\nSQL:   %v",
 			label, tg.Dialect, f, q.Where, q.Args, q.Residual, want, got)
 	}
+	return q.Residual == nil
 }

@@ -58,6 +58,16 @@ func TestIndexedListDoesNotScan(t *testing.T) {
 		{`displayName eq "display 3"`, 100, nil},
 		{`userName eq "nobody"`, 0, nil},
 		{`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "user9"`, 1, []string{"u9"}},
+		// or across indexed attributes: one probe per attribute, unioned.
+		{`userName eq "user5" or externalId eq "ext-6" or id eq "u7"`, 3, []string{"u5", "u6", "u7"}},
+		{`userName eq "user5" or externalId eq "ext-5"`, 1, []string{"u5"}},
+		// and with an indexed side: only that side's candidates.
+		{`userName eq "user8" and displayName eq "display 8"`, 1, []string{"u8"}},
+		{`title pr and (id eq "u3" or userName eq "user4")`, 2, nil},
+		{`(userName eq "user1" and title pr) or externalId eq "ext-2"`, 2, nil},
+		// one side of an or that no index serves: scan.
+		{`userName eq "user1" or title pr`, 1000, nil},
+		{`not (userName eq "user1")`, 1000, nil},
 	} {
 		before := s.matches.Load()
 		p, err := s.List(ctx, store.Scope{}, store.User, store.Query{Filter: parseUserFilter(t, tc.filter), Count: -1})

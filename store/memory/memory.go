@@ -21,10 +21,11 @@
 // without scanning groups. Members' display values are looked up on read, so
 // renaming a user never has to touch the groups it belongs to.
 //
-// List uses an index when the filter is an equality (or an or-chain of
-// equalities) on id, userName, externalId or displayName, as reported by
-// filter.Filter.Equalities, and then still evaluates the whole filter on the
-// candidates. Any other filter scans the table in creation order.
+// List uses the indexes when filter.Filter.IndexLookups says every match is
+// found by equality probes on id, userName, externalId or displayName (an
+// equality, an or of them across those attributes, or an and with such a
+// side), and then still evaluates the whole filter on the candidates. Any
+// other filter scans the table in creation order.
 //
 // # Transactions
 //

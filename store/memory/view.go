@@ -217,10 +217,19 @@ func (v *view) candidates(typ store.ResourceType, q store.Query) []*entry {
 	sorted := len(ovEntries) == 0
 	indexed := false
 	if q.Filter != nil && v.base != nil {
-		if attr, values, ok := q.Filter.Equalities(); ok {
+		if lookups, ok := q.Filter.IndexLookups(); ok {
 			t := v.base.table(typ)
 			var ids []string
-			if ids, indexed = t.lookup(attr, values); indexed {
+			indexed = true
+			for _, l := range lookups {
+				found, ok := t.lookup(l.Attr, l.Values)
+				if !ok {
+					indexed = false
+					break
+				}
+				ids = append(ids, found...)
+			}
+			if indexed {
 				seen := make(map[string]struct{}, len(ids))
 				for _, id := range ids {
 					if _, dup := seen[id]; dup || v.touched(ref{typ, id}) {
