@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"errors"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -240,6 +241,30 @@ func probes(ls []IndexLookup) int {
 
 type compiler struct {
 	depth int
+	// seen counts the attribute paths compiled so far, lower-cased, so an
+	// error about one can be placed in the text (locateAttr).
+	seen map[string]int
+}
+
+// place tags an error about attribute path ap (as written) with where it
+// occurs, unless it is already placed.
+func (c *compiler) place(err error, ap filterparser.AttributePath, occurrence int) error {
+	var ce *compileError
+	if errors.As(err, &ce) && ce.needle == "" {
+		return &compileError{reason: ce.reason, needle: ap.String(), occurrence: occurrence}
+	}
+	return err
+}
+
+// visit records one more occurrence of ap and returns its index.
+func (c *compiler) visit(ap filterparser.AttributePath) int {
+	if c.seen == nil {
+		c.seen = map[string]int{}
+	}
+	k := strings.ToLower(ap.String())
+	n := c.seen[k]
+	c.seen[k] = n + 1
+	return n
 }
 
 func (c *compiler) compile(e filterparser.Expression, sc scope) (node, error) {
@@ -281,16 +306,17 @@ func (c *compiler) compile(e filterparser.Expression, sc scope) (node, error) {
 		if t == nil {
 			break
 		}
+		occ := c.visit(t.AttributePath)
 		if sc.inValue {
-			return nil, errorf("value filters cannot be nested (in %q)", sc.pname)
+			return nil, c.place(errorf("value filters cannot be nested (in %q)", sc.pname), t.AttributePath, occ)
 		}
 		rp, err := resolve(t.AttributePath, sc)
 		if err != nil {
-			return nil, err
+			return nil, c.place(err, t.AttributePath, occ)
 		}
 		inner, err := valueScope(rp)
 		if err != nil {
-			return nil, err
+			return nil, c.place(err, t.AttributePath, occ)
 		}
 		x, err := c.compile(t.ValueFilter, inner)
 		if err != nil {
@@ -301,7 +327,12 @@ func (c *compiler) compile(e filterparser.Expression, sc scope) (node, error) {
 		if t == nil {
 			break
 		}
-		return compileCompare(t, sc)
+		occ := c.visit(t.AttributePath)
+		n, err := compileCompare(t, sc)
+		if err != nil {
+			return nil, c.place(err, t.AttributePath, occ)
+		}
+		return n, nil
 	}
 	if e == nil {
 		return nil, errorf("missing expression")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -55,7 +56,13 @@ func newError(text string, pos int, format string, args ...any) *Error {
 
 // compileError is returned by the compiler; the caller fills in the filter
 // text.
-type compileError struct{ reason string }
+type compileError struct {
+	reason string
+	// needle is the attribute path (as written) the error is about, and
+	// occurrence which of its occurrences in the text, counting from 0.
+	needle     string
+	occurrence int
+}
 
 func (e *compileError) Error() string { return e.reason }
 
@@ -74,7 +81,50 @@ func asError(text string, err error) error {
 	}
 	var ce *compileError
 	if errors.As(err, &ce) {
-		return &Error{Filter: text, Pos: -1, Reason: ce.reason}
+		pos := -1
+		if ce.needle != "" {
+			pos = locateAttr(text, ce.needle, ce.occurrence)
+			if i := strings.Index(strings.ToLower(text), "]."+strings.ToLower(ce.needle)); pos < 0 && i >= 0 {
+				// emails[type eq "work"].foo eq "x" reaches the compiler
+				// as emails[type eq "work" and foo eq "x"].
+				pos = i + 2
+			}
+		}
+		return &Error{Filter: text, Pos: pos, Reason: ce.reason}
 	}
 	return &Error{Filter: text, Pos: -1, Reason: err.Error()}
+}
+
+// locateAttr returns the byte offset of the n-th occurrence (from 0) of the
+// attribute path needle in text, compared case-insensitively, outside
+// quoted strings and not as part of a longer name; -1 if there is none.
+// The compiler visits attribute paths in text order, so n identifies the
+// one an error is about.
+func locateAttr(text, needle string, n int) int {
+	inName := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == ':' || c == '.' || c == '$'
+	}
+	for i := 0; i < len(text); i++ {
+		if text[i] == '"' {
+			for i++; i < len(text) && text[i] != '"'; i++ {
+				if text[i] == '\\' {
+					i++
+				}
+			}
+			continue
+		}
+		if i > 0 && inName(text[i-1]) {
+			continue
+		}
+		end := i + len(needle)
+		if end > len(text) || !strings.EqualFold(text[i:end], needle) || (end < len(text) && inName(text[end])) {
+			continue
+		}
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return -1
 }

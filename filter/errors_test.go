@@ -51,27 +51,34 @@ func TestParseErrors(t *testing.T) {
 		{`emails[type eq "work"].`, nil, 23, "expected an attribute name"},
 		{`emails[type eq "work"].value eq "x" and emails[type eq "home"].display`, nil, 70, "expected an operator"},
 		// compile errors with schemas
-		{`foo eq "x"`, userOpt, -1, `unknown attribute "foo"`},
-		{`name.foo eq "x"`, userOpt, -1, `unknown attribute "name.foo"`},
-		{`userName.foo eq "x"`, userOpt, -1, `no sub-attributes`},
-		{`emails[foo eq "x"]`, userOpt, -1, `unknown attribute "emails.foo"`},
-		{`urn:example:foo:bar eq "x"`, userOpt, -1, `unknown schema "urn:example:foo"`},
-		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:foo eq "x"`, userOpt, -1, `unknown attribute`},
-		{`active gt true`, userOpt, -1, "operator \"gt\" not supported for boolean"},
-		{`active lt false`, userOpt, -1, "not supported for boolean"},
-		{`active co "t"`, userOpt, -1, "not supported for boolean"},
-		{`active eq "maybe"`, userOpt, -1, "boolean"},
-		{`active eq 1`, userOpt, -1, "boolean"},
-		{`urn:example:params:scim:schemas:extension:test:2.0:User:level eq "seven"`, userOpt, -1, "not a number"},
-		{`urn:example:params:scim:schemas:extension:test:2.0:User:level co 7`, userOpt, -1, "not supported for integer"},
-		{`meta.created gt 5`, userOpt, -1, "dateTime"},
-		{`name eq "x"`, userOpt, -1, "complex"},
-		{`userName gt null`, userOpt, -1, "null"},
-		{`userName[value eq "x"]`, userOpt, -1, "complex attribute"},
-		{`emails.value[value eq "x"]`, userOpt, -1, "sub-attribute"},
-		{`emails[type eq "work"].foo eq "x"`, userOpt, -1, `unknown attribute "emails.foo"`},
-		{`members eq "x"`, userOpt, -1, `unknown attribute "members"`},
-		{`userName eq "x"`, groupOpt, -1, `unknown attribute "userName"`},
+		{`foo eq "x"`, userOpt, 0, `unknown attribute "foo"`},
+		{`name.foo eq "x"`, userOpt, 0, `unknown attribute "name.foo"`},
+		{`userName.foo eq "x"`, userOpt, 0, `no sub-attributes`},
+		{`emails[foo eq "x"]`, userOpt, 7, `unknown attribute "emails.foo"`},
+		{`urn:example:foo:bar eq "x"`, userOpt, 0, `unknown schema "urn:example:foo"`},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:foo eq "x"`, userOpt, 0, `unknown attribute`},
+		{`active gt true`, userOpt, 0, "operator \"gt\" not supported for boolean"},
+		{`active lt false`, userOpt, 0, "not supported for boolean"},
+		{`active co "t"`, userOpt, 0, "not supported for boolean"},
+		{`active eq "maybe"`, userOpt, 0, "boolean"},
+		{`active eq 1`, userOpt, 0, "boolean"},
+		{`urn:example:params:scim:schemas:extension:test:2.0:User:level eq "seven"`, userOpt, 0, "not a number"},
+		{`urn:example:params:scim:schemas:extension:test:2.0:User:level co 7`, userOpt, 0, "not supported for integer"},
+		{`meta.created gt 5`, userOpt, 0, "dateTime"},
+		{`name eq "x"`, userOpt, 0, "complex"},
+		{`userName gt null`, userOpt, 0, "null"},
+		{`userName[value eq "x"]`, userOpt, 0, "complex attribute"},
+		{`emails.value[value eq "x"]`, userOpt, 0, "sub-attribute"},
+		{`emails[type eq "work"].foo eq "x"`, userOpt, 23, `unknown attribute "emails.foo"`},
+		{`members eq "x"`, userOpt, 0, `unknown attribute "members"`},
+		{`userName eq "x"`, groupOpt, 0, `unknown attribute "userName"`},
+		// the position is that of the offending attribute path, skipping
+		// quoted strings and earlier, valid occurrences of the same path
+		{`userName eq "x" and foo eq "y"`, userOpt, 20, `unknown attribute "foo"`},
+		{`title eq "foo" or FOO eq "y"`, userOpt, 18, `unknown attribute "FOO"`},
+		{`active eq true and active gt true`, userOpt, 19, `not supported for boolean`},
+		{`emails[type eq "a" and foo pr] or userName pr`, userOpt, 23, `unknown attribute "emails.foo"`},
+		{`userName pr and not (meta.created gt 5)`, userOpt, 21, "dateTime"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -131,7 +138,8 @@ func TestCompileErrors(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidFilter, "case %d", i)
 		var fe *Error
 		if assert.True(t, errors.As(err, &fe), "case %d", i) {
-			assert.Equal(t, -1, fe.Pos)
+			// A position, when known, is in the expression's rendering.
+			assert.True(t, fe.Pos >= -1 && fe.Pos <= len(fe.Filter), "case %d: position %d in %q", i, fe.Pos, fe.Filter)
 		}
 	}
 }

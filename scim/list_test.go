@@ -215,3 +215,18 @@ func TestRootQuery(t *testing.T) {
 	requireError(t, c.do("POST", "/", "{}"), http.StatusMethodNotAllowed, "")
 	requireError(t, c.do("GET", "/?"+q("sortBy", "userName", "startIndex", "20000"), nil), http.StatusBadRequest, "tooMany")
 }
+
+// A bad filter's error says what is wrong and where, for syntax and
+// meaning alike.
+func TestFilterErrorsCarryThePosition(t *testing.T) {
+	c := newClient(t, scim.Config{})
+	for _, tc := range []struct{ filter, detail string }{
+		{`userName xx "a"`, `unknown operator "xx" (at offset 9)`},
+		{`userName eq "a" and fooBar eq "b"`, `unknown attribute "fooBar" (at offset 20)`},
+		{`userName eq "a" or active eq "maybe"`, `(at offset 19)`},
+	} {
+		r := c.do("GET", "/Users?"+q("filter", tc.filter), nil)
+		requireError(t, r, http.StatusBadRequest, "invalidFilter")
+		assert.Contains(t, r.body["detail"], tc.detail, tc.filter)
+	}
+}
