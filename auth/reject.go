@@ -22,19 +22,32 @@ func Reject(w http.ResponseWriter, r *http.Request, logger *slog.Logger, scheme,
 // Forbid writes the 403 a request gets whose credential is valid but lacks
 // the scope it needs (RFC 6750 §3.1 insufficient_scope).
 func Forbid(w http.ResponseWriter, r *http.Request, logger *slog.Logger, scope, tenant string) {
-	logRejection(r, logger, http.StatusForbidden, "missing scope "+scope, tenant)
+	LogForbidden(r, logger, scope, tenant)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="insufficient_scope", scope="`+scope+`"`)
 	writeError(w, http.StatusForbidden, "the credential lacks the scope "+scope)
 }
 
-func logRejection(r *http.Request, logger *slog.Logger, status int, reason, tenant string) {
+// LogForbidden writes the warn-level log line Forbid writes, without
+// answering the request: for a handler that refuses part of a request for
+// a missing scope and answers that itself, such as one operation of a SCIM
+// bulk request. extra attributes (which must hold no secret) are added to
+// the line.
+func LogForbidden(r *http.Request, logger *slog.Logger, scope, tenant string, extra ...slog.Attr) {
+	logRejection(r, logger, http.StatusForbidden, "missing scope "+scope, tenant, extra...)
+}
+
+func logRejection(r *http.Request, logger *slog.Logger, status int, reason, tenant string, extra ...slog.Attr) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	attrs := []any{slog.Int("status", status), slog.String("reason", reason), slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr)}
+	attrs := make([]any, 0, 6+len(extra))
+	attrs = append(attrs, slog.Int("status", status), slog.String("reason", reason), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr))
 	if tenant != "" {
 		attrs = append(attrs, slog.String("tenant", tenant))
+	}
+	for _, a := range extra {
+		attrs = append(attrs, a)
 	}
 	logger.WarnContext(r.Context(), "auth: request rejected", attrs...)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -432,7 +433,12 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 	}
 	if err == nil {
 		if p, ok := auth.FromContext(r.Context()); ok && !p.Allows(rt.name, true) {
-			err = errorf(http.StatusForbidden, "", "the credential lacks the scope %s", auth.RequiredScope(rt.name, true))
+			need := auth.RequiredScope(rt.name, true)
+			// Logged as a single request's 403 is (auth.Forbid), naming
+			// the operation.
+			auth.LogForbidden(r, h.log, need, p.Tenant, slog.Int("bulkOperation", op.index),
+				slog.String("bulkMethod", op.method), slog.String("bulkPath", op.path))
+			err = errorf(http.StatusForbidden, "", "the credential lacks the scope %s", need)
 		}
 	}
 	if err == nil && op.method != http.MethodDelete {

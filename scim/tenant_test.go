@@ -1,9 +1,15 @@
 package scim_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +17,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/scim"
+	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
 )
 
@@ -142,6 +149,204 @@ func TestScopes(t *testing.T) {
 	got := all("GET", "/Users/"+uid, nil)
 	require.Equal(t, http.StatusOK, got.status, "the refused DELETE deleted nothing")
 	assert.NotContains(t, got.body, "title", "the refused PATCH changed nothing")
+}
+
+// TestBulkScopes: in /Bulk every operation needs the write scope of its
+// resource type, as its single-request twin does. With a token lacking
+// groups:write, the user operations succeed while every group operation
+// fails with 403 in its result and changes nothing; each refusal is logged
+// at warn level with the tenant, with the fields of a single request's 403
+// plus the operation.
+func TestBulkScopes(t *testing.T) {
+	logs := &logRecorder{}
+	logger := slog.New(logs)
+	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: logger})
+	require.NoError(t, err)
+	mw, err := auth.Bearer([]auth.Token{
+		{ID: "admin", Hash: auth.HashToken("admin-token"), Principal: auth.Principal{Tenant: "acme"}},
+		{ID: "users-only", Hash: auth.HashToken("users-only-token"),
+			Principal: auth.Principal{Tenant: "acme", Scopes: []string{auth.ScopeUsersWrite, auth.ScopeGroupsRead}}},
+	}, logger)
+	require.NoError(t, err)
+	srv := httptest.NewServer(mw(h))
+	t.Cleanup(srv.Close)
+	c := &client{t: t, srv: srv, base: srv.URL}
+	as := func(token string) func(method, path string, body any) response {
+		return func(method, path string, body any) response {
+			return c.do(method, path, body, "Authorization", "Bearer "+token)
+		}
+	}
+	admin, usersOnly := as("admin-token"), as("users-only-token")
+
+	g := admin("POST", "/Groups", groupData("Existing"))
+	require.Equal(t, http.StatusCreated, g.status, g.raw)
+	gid := g.body["id"].(string)
+
+	r := usersOnly("POST", "/Bulk", bulk(0,
+		bop("POST", "/Users", "u1", userData("alice@example.com")),
+		bop("POST", "/Groups", "g1", groupData("Made by bulk", "bulkId:u1")),
+		bop("PATCH", "/Groups/"+gid, "", patchBody(op("add", "members", []any{map[string]any{"value": "bulkId:u1"}}))),
+		bop("PUT", "/Groups/"+gid, "", groupData("Renamed", "bulkId:u1")),
+		bop("DELETE", "/Groups/"+gid, "", nil),
+		bop("PATCH", "/Users/bulkId:u1", "", patchBody(op("replace", "title", "Guide"))),
+	))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Equal(t, []string{"POST u1 201", "POST g1 403", "PATCH <nil> 403", "PUT <nil> 403", "DELETE <nil> 403", "PATCH <nil> 200"},
+		results(t, r.body), r.raw)
+	for i := 1; i <= 4; i++ {
+		assert.Equal(t, []any{errorURN}, at(r.body, "Operations", i, "response", "schemas"), "operation %d", i)
+		assert.Equal(t, "403", at(r.body, "Operations", i, "response", "status"), "operation %d", i)
+		assert.Contains(t, at(r.body, "Operations", i, "response", "detail"), auth.ScopeGroupsWrite, "operation %d", i)
+		assert.NotContains(t, opResult(r.body, i), "location", "operation %d", i)
+	}
+
+	// Nothing of the groups changed: no new group, the existing one not
+	// renamed, given members or deleted. The users did change.
+	groups := admin("GET", "/Groups", nil)
+	require.Equal(t, http.StatusOK, groups.status, groups.raw)
+	require.Equal(t, float64(1), groups.body["totalResults"], groups.raw)
+	got := admin("GET", "/Groups/"+gid, nil)
+	require.Equal(t, http.StatusOK, got.status, "the refused DELETE deleted nothing: %s", got.raw)
+	assert.Equal(t, "Existing", got.body["displayName"])
+	assert.Empty(t, memberIDs(got.body))
+	users := admin("GET", "/Users", nil)
+	require.Equal(t, float64(1), users.body["totalResults"], users.raw)
+	assert.Equal(t, "alice@example.com", at(users.body, "Resources", 0, "userName"))
+	assert.Equal(t, "Guide", at(users.body, "Resources", 0, "title"))
+	assert.Empty(t, at(users.body, "Resources", 0, "groups"), "alice joined no group")
+
+	rejected := logs.withMessage("auth: request rejected")
+	require.Len(t, rejected, 4, "one log line per refused operation: %v", rejected)
+	for i, rec := range rejected {
+		assert.Equal(t, slog.LevelWarn, rec.level)
+		assert.Equal(t, "403", rec.attrs["status"])
+		assert.Equal(t, "missing scope "+auth.ScopeGroupsWrite, rec.attrs["reason"])
+		assert.Equal(t, "acme", rec.attrs["tenant"])
+		assert.Equal(t, "POST", rec.attrs["method"])
+		assert.Equal(t, "/Bulk", rec.attrs["path"])
+		assert.Equal(t, fmt.Sprint(i+1), rec.attrs["bulkOperation"])
+		assert.Equal(t, []string{"POST", "PATCH", "PUT", "DELETE"}[i], rec.attrs["bulkMethod"])
+	}
+	assert.Equal(t, "/Groups/"+gid, rejected[3].attrs["bulkPath"])
+
+	// A single request's 403 is logged with the same fields.
+	requireError(t, usersOnly("POST", "/Groups", groupData("Single")), http.StatusForbidden, "")
+	rejected = logs.withMessage("auth: request rejected")
+	require.Len(t, rejected, 5)
+	single := rejected[4]
+	assert.Equal(t, slog.LevelWarn, single.level)
+	assert.Equal(t, "acme", single.attrs["tenant"])
+	for k := range single.attrs {
+		assert.Contains(t, rejected[0].attrs, k, "the bulk refusal lacks the field %q of a single request's", k)
+	}
+	assert.NotContains(t, logs.String(), "users-only-token", "no credential is logged")
+}
+
+// TestScopeFuncErrorDenies: when Config.Scope fails, the request is
+// denied (fail closed): every endpoint that reaches the store answers with
+// a SCIM error that does not reveal the cause, reads nothing and writes
+// nothing; the cause is logged for the operator.
+func TestScopeFuncErrorDenies(t *testing.T) {
+	logs := &logRecorder{}
+	var failing atomic.Bool
+	c := newClient(t, scim.Config{Store: memory.New(), Logger: slog.New(logs), Scope: func(*http.Request) (store.Scope, error) {
+		if failing.Load() {
+			return store.Scope{}, errors.New("tenant directory unreachable")
+		}
+		return store.Scope{Tenant: "acme"}, nil
+	}})
+	uid := c.createUser("u@example.com", nil)["id"].(string)
+	gid := c.createGroup("G", uid)["id"].(string)
+
+	failing.Store(true)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/Users", nil},
+		{"GET", "/Users?filter=" + `userName+eq+"u@example.com"`, nil},
+		{"GET", "/Users/" + uid, nil},
+		{"POST", "/Users/.search", map[string]any{}},
+		{"POST", "/Users", userData("new@example.com")},
+		{"PUT", "/Users/" + uid, map[string]any{"schemas": []string{userURN}, "userName": "u@example.com", "title": "changed"}},
+		{"PATCH", "/Users/" + uid, patchBody(op("replace", "title", "changed"))},
+		{"DELETE", "/Users/" + uid, nil},
+		{"GET", "/Groups/" + gid, nil},
+		{"PATCH", "/Groups/" + gid, patchBody(op("remove", "members", nil))},
+		{"DELETE", "/Groups/" + gid, nil},
+		{"GET", "/", nil},
+		{"POST", "/.search", map[string]any{}},
+		{"POST", "/Bulk", bulk(0, bop("POST", "/Users", "n", userData("bulk@example.com")))},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := c.do(tc.method, tc.path, tc.body)
+			requireError(t, r, http.StatusInternalServerError, "")
+			assert.NotContains(t, r.raw, "u@example.com", "nothing was read")
+			assert.NotContains(t, r.raw, "unreachable", "the cause is not revealed")
+		})
+	}
+	assert.Contains(t, logs.String(), "tenant directory unreachable", "the cause is logged")
+
+	failing.Store(false)
+	users := c.must(http.StatusOK, "GET", "/Users", nil)
+	require.Equal(t, float64(1), users.body["totalResults"], "nothing was created or deleted: %s", users.raw)
+	assert.Equal(t, uid, at(users.body, "Resources", 0, "id"))
+	assert.NotContains(t, users.raw, "changed", "nothing was changed")
+	group := c.must(http.StatusOK, "GET", "/Groups/"+gid, nil)
+	assert.Equal(t, []string{uid}, memberIDs(group.body), "the group kept its member")
+}
+
+// logRecorder is a slog.Handler that keeps every record, at every level;
+// safe for the server's goroutines.
+type logRecorder struct {
+	mu   sync.Mutex
+	recs []loggedRecord
+}
+
+type loggedRecord struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	rec := loggedRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
+	r.Attrs(func(a slog.Attr) bool {
+		rec.attrs[a.Key] = a.Value.Resolve().String()
+		return true
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recs = append(l.recs, rec)
+	return nil
+}
+
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+
+func (l *logRecorder) withMessage(msg string) []loggedRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []loggedRecord
+	for _, r := range l.recs {
+		if r.msg == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// String renders every record, for substring checks.
+func (l *logRecorder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, r := range l.recs {
+		fmt.Fprintf(&b, "%s %s %v\n", r.level, r.msg, r.attrs)
+	}
+	return b.String()
 }
 
 // tenantServer serves one handler to two tenants, token-a (acme) and
