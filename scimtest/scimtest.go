@@ -45,10 +45,12 @@
 //     users added, modified or deleted in the Admin console are added,
 //     modified or deleted in the app; Google publishes no request bodies for
 //     custom SCIM apps, so its scenario uses RFC 7644 shapes and says so.
-//   - Keycloak: skipped. Keycloak's own SCIM support is a SCIM server
-//     (the preview "scim-api" feature), not a client that provisions into
-//     other apps, and no Keycloak documentation describes requests it would
-//     send to a SCIM service provider. Keycloak returns no scenarios.
+//   - Keycloak: Keycloak has no SCIM provisioning client of its own; its
+//     scenarios follow the community keycloak-scim extension (libre.sh, the
+//     mitodl fork), whose requests are read from its source, not from
+//     published examples: PUT of whole resources, and its PATCH mode.
+//   - Generic: RFC 7644's own examples, for clients written from the RFC
+//     alone.
 package scimtest
 
 import (
@@ -176,7 +178,7 @@ type Options struct {
 // All returns the scenarios of every IdP.
 func All() []Scenario {
 	var all []Scenario
-	for _, f := range []func() []Scenario{Entra, Okta, Google, OneLogin, JumpCloud, Keycloak} {
+	for _, f := range []func() []Scenario{Entra, Okta, Google, OneLogin, JumpCloud, Keycloak, Generic} {
 		all = append(all, f()...)
 	}
 	return all

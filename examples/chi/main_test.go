@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/scimtest"
 )
 
 // lockedBuffer collects log output written by the server's goroutines.
@@ -156,4 +157,21 @@ func TestAppMiddlewareWrapsSCIM(t *testing.T) {
 		}
 		return false
 	}, time.Second, 10*time.Millisecond, "log:\n%s", logs.String())
+}
+
+// TestIdPConversations replays every IdP conversation of package scimtest
+// (Okta, Entra ID, Google, OneLogin, JumpCloud, Keycloak, a generic RFC 7644
+// client) through the chi router: the app's middleware, the token group and
+// the mounted handler, with the token the app issued.
+func TestIdPConversations(t *testing.T) {
+	srv, token, logs := newServer(t)
+	scimtest.Run(t, srv.URL+"/scim/v2", scimtest.Options{
+		Client: srv.Client(),
+		Header: http.Header{"Authorization": {"Bearer " + token}},
+	}, scimtest.All()...)
+
+	// The conversations went through the app's request logger.
+	assert.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "path=/scim/v2/Groups/") && strings.Contains(logs.String(), "status=204")
+	}, time.Second, 10*time.Millisecond)
 }
