@@ -170,22 +170,64 @@ func TestStoreFaultsChangeNothing(t *testing.T) {
 // TestClientDisconnectsMidBody: a client that announces a body and hangs
 // up half way changes nothing, and the server goes on serving.
 func TestClientDisconnectsMidBody(t *testing.T) {
-	c := newClient(t, scim.Config{})
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	// finished receives the status of every request the handler has
+	// completely served, so the test waits for the handler, not a clock.
+	finished := make(chan int, 16)
+	srv := httptest.NewServer(http.StripPrefix("/scim/v2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() { finished <- rec.status }()
+		h.ServeHTTP(rec, r)
+	})))
+	defer srv.Close()
+	c := &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
 	before := snapshot(c)
-	addr := strings.TrimPrefix(c.srv.URL, "http://")
-	body := `{"schemas":["` + userURN + `"],"userName":"half@example.com"}`
-	for _, cut := range []int{0, 10, len(body) - 1} {
-		conn, err := net.Dial("tcp", addr)
-		require.NoError(t, err)
-		_, err = fmt.Fprintf(conn, "POST /scim/v2/Users HTTP/1.1\r\nHost: %s\r\nContent-Type: application/scim+json\r\nContent-Length: %d\r\n\r\n%s",
-			addr, len(body), body[:cut])
-		require.NoError(t, err)
-		require.NoError(t, conn.Close())
+	for range 2 {
+		<-finished // the snapshot's two GETs
 	}
-	// A complete request on a fresh connection still works, and the
-	// half-sent ones left nothing.
-	time.Sleep(50 * time.Millisecond) // let the server notice the closed connections
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	body := `{"schemas":["` + userURN + `"],"userName":"half@example.com"}`
+	for _, tc := range []struct {
+		name   string
+		sent   string
+		length int
+	}{
+		{"nothing of the body", "", len(body)},
+		{"part of the body", body[:10], len(body)},
+		{"all but the last byte", body[:len(body)-1], len(body)},
+		// A complete JSON object, but the client promised more and hung
+		// up: the body is incomplete, so nothing may be created from it.
+		{"a whole object of a longer body", body, len(body) + 100},
+		{"a whole object, then a space", body + " ", len(body) + 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			require.NoError(t, err)
+			_, err = fmt.Fprintf(conn, "POST /scim/v2/Users HTTP/1.1\r\nHost: %s\r\nContent-Type: application/scim+json\r\nContent-Length: %d\r\n\r\n%s",
+				addr, tc.length, tc.sent)
+			require.NoError(t, err)
+			require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+			select {
+			case status := <-finished:
+				assert.GreaterOrEqual(t, status, 400, "an unfinished body is refused")
+			case <-time.After(30 * time.Second * raceSlowdown):
+				t.Fatal("the handler never finished the abandoned request")
+			}
+			require.NoError(t, conn.Close())
+		})
+	}
+	// The half-sent requests left nothing, and a whole one still works.
 	assert.Equal(t, before, snapshot(c))
 	c.createUser("whole@example.com", nil)
+}
 
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
 }
