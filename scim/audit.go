@@ -14,6 +14,7 @@ func documentJSON(r *store.Resource, members bool) json.RawMessage {
 		return nil
 	}
 	doc := r.Document()
+	dropInternal(doc)
 	if !members {
 		delete(doc, "members")
 	}

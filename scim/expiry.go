@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/filter"
@@ -14,21 +15,88 @@ import (
 // ExpiryActor is the audit actor of deletions made by ExpireDeactivated.
 const ExpiryActor = "scimkit:deactivation-expiry"
 
+// deactivatedAtAttr is the internal user attribute in which the handler
+// keeps when the user was deactivated (store.FormatTime text, by
+// Config.Now), the start of its grace period.
+//
+// Why an attribute and not meta.lastModified or a store field:
+// lastModified moves with every later change (a group membership, an IdP
+// PATCH of title), which restarted the grace period, possibly forever. A
+// new field on store.Resource would need every Store implementation, the
+// host app's own included, and a SQL schema migration; every store
+// already keeps a user's Attributes faithfully (the SQL store as its JSON
+// document), so a key in them needs neither and survives restarts.
+//
+// It stays internal: its name is no SCIM attribute name, so decoding a
+// POST, PUT or PATCH result drops it (a client can never set it), filters
+// and sortBy refuse it, trackDeactivation recomputes it on every user
+// write, diffAttributes skips it, and dropInternal removes it from every
+// rendered and audited document. Hooks do see it in a user's Attributes.
+// A store that drops unknown attributes loses nothing but the fix:
+// ExpireDeactivated then falls back to meta.lastModified.
+const deactivatedAtAttr = "_scimkitDeactivatedAt"
+
+// trackDeactivation sets attrs, the attributes a user write (cur nil for
+// a create) is about to store, to carry the deactivation time: kept while
+// the user stays inactive, set to now when it becomes inactive, and gone
+// while it is active, so a reactivation clears it.
+func (h *Handler) trackDeactivation(cur *store.Resource, attrs map[string]any) {
+	delete(attrs, deactivatedAtAttr) // never the client's value
+	if active, ok := attrs["active"].(bool); !ok || active {
+		return
+	}
+	if cur != nil && !isActive(cur) {
+		if at, ok := cur.Attributes[deactivatedAtAttr].(string); ok {
+			attrs[deactivatedAtAttr] = at
+			return
+		}
+		// Deactivated before the handler kept the time (or the store
+		// dropped it): its last change is the best bound left, and it
+		// no longer moves.
+		if !cur.LastModified.IsZero() {
+			attrs[deactivatedAtAttr] = store.FormatTime(cur.LastModified)
+			return
+		}
+	}
+	attrs[deactivatedAtAttr] = store.FormatTime(h.cfg.Now())
+}
+
+// dropInternal removes the handler's internal attributes from a
+// resource's document before a client or an audit record sees it.
+func dropInternal(doc map[string]any) {
+	delete(doc, deactivatedAtAttr)
+}
+
+// deactivatedAt is when u was deactivated: the time the handler kept, or,
+// for a user without it, its meta.lastModified.
+func deactivatedAt(u *store.Resource) time.Time {
+	if s, ok := u.Attributes[deactivatedAtAttr].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return u.LastModified
+}
+
 // ExpireDeactivated deletes the users of scope that have been inactive for
-// longer than Config.DeactivationGracePeriod, measured from their last
-// change, and returns how many it deleted. Each goes through the same
-// path as a SCIM DELETE, in a transaction of its own: the UserDeleted hook
-// runs and an audit record (actor ExpiryActor) is written. Until then a
-// deactivated user keeps its groups and the app keeps the member, so a
-// reactivation within the grace period restores everything. With no grace
-// period configured it does nothing. Call it periodically, per scope.
+// longer than Config.DeactivationGracePeriod, measured from their
+// deactivation (later changes to an inactive user, such as a group
+// membership or an IdP update, do not restart it), and returns how many
+// it deleted. Each goes through the same path as a SCIM DELETE, in a
+// transaction of its own: the UserDeleted hook runs and an audit record
+// (actor ExpiryActor) is written. Until then a deactivated user keeps its
+// groups and the app keeps the member, so a reactivation within the grace
+// period restores everything. With no grace period configured it does
+// nothing. Call it periodically, per scope.
 func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int, error) {
 	grace := h.cfg.DeactivationGracePeriod
 	if grace <= 0 {
 		return 0, nil
 	}
 	cutoff := h.cfg.Now().Add(-grace)
-	f, err := filter.Parse(fmt.Sprintf(`active eq false and meta.lastModified lt %q`, store.FormatTime(cutoff)), h.users.filterOpts...)
+	// The deactivation time is internal, so no filter can name it: the
+	// inactive users are listed and their times checked here.
+	f, err := filter.Parse(`active eq false`, h.users.filterOpts...)
 	if err != nil {
 		return 0, fmt.Errorf("scim: expiry filter: %w", err)
 	}
@@ -39,8 +107,11 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 	ctx = auth.NewContext(ctx, auth.Principal{Tenant: scope.Tenant, Directory: scope.Directory, CredentialID: ExpiryActor})
 	n := 0
 	for _, u := range page.Resources {
+		if !deactivatedAt(u).Before(cutoff) {
+			continue
+		}
 		// The If-Match guard skips a user changed (reactivated, say) since
-		// it was listed.
+		// it was listed; the next run looks at it again.
 		_, err := h.write(ctx, scope, writeOp{kind: opDelete, rt: h.users, id: u.ID, ifMatch: u.ETag(), status: http.StatusNoContent})
 		switch {
 		case err == nil:

@@ -3,6 +3,7 @@ package scim_test
 import (
 	"context"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
+	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 )
 
 func TestDeactivationGracePeriod(t *testing.T) {
@@ -68,4 +71,147 @@ func TestDeactivationGracePeriod(t *testing.T) {
 	n, err = off.ExpireDeactivated(context.Background(), store.Scope{})
 	require.NoError(t, err)
 	assert.Zero(t, n, "no grace period configured: never deletes")
+}
+
+// clockedStore is testStore with its timestamps (meta.lastModified) taken
+// from now.
+func clockedStore(t *testing.T, now func() time.Time) store.Store {
+	switch os.Getenv("SCIMKIT_TEST_STORE") {
+	case "", "memory":
+		return memory.New(memory.WithClock(now))
+	case "sqlite":
+		return sqlstoretest.SQLite(t, sqlstore.WithClock(now))
+	case "postgres":
+		s, _ := sqlstoretest.Postgres(t, sqlstore.WithClock(now))
+		return s
+	default:
+		t.Fatalf("unknown SCIMKIT_TEST_STORE %q", os.Getenv("SCIMKIT_TEST_STORE"))
+		return nil
+	}
+}
+
+// TestGracePeriodCountsFromDeactivation: changes to a deactivated user
+// (a group membership, IdP updates by PATCH and PUT) do not restart its
+// grace period, whose start no client can see or set; a reactivation
+// ends it, so a later deactivation starts a new one.
+func TestGracePeriodCountsFromDeactivation(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now().Truncate(time.Millisecond)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	rec := &recorder{}
+	audit := &memory.AuditLog{}
+	// The store and the handler share the clock, so meta.lastModified
+	// moves with every change as it does in production.
+	cfg := scim.Config{Store: clockedStore(t, clock), Hooks: rec, Audit: audit, DeactivationGracePeriod: 24 * time.Hour, Now: clock}
+	c := newClient(t, cfg)
+	h, err := scim.NewHandler(cfg)
+	require.NoError(t, err)
+	expire := func() int {
+		t.Helper()
+		n, err := h.ExpireDeactivated(context.Background(), store.Scope{})
+		require.NoError(t, err)
+		return n
+	}
+	deactivate := func(id string) {
+		t.Helper()
+		c.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(op("replace", "active", false)))
+	}
+
+	idle := c.createUser("idle@example.com", map[string]any{"active": true})["id"].(string)
+	busy := c.createUser("busy@example.com", map[string]any{"active": true, "title": "a"})["id"].(string)
+	back := c.createUser("back@example.com", map[string]any{"active": true})["id"].(string)
+	again := c.createUser("again@example.com", map[string]any{"active": true})["id"].(string)
+	born := c.createUser("born@example.com", map[string]any{"active": false})["id"].(string)
+	g := c.createGroup("Team")["id"].(string)
+	for _, id := range []string{idle, busy, back, again} {
+		deactivate(id)
+	}
+	rec.take()
+
+	advance(6 * time.Hour)
+	c.must(http.StatusNoContent, "PATCH", "/Groups/"+g, patchBody(op("add", "members", []any{map[string]any{"value": busy}})))
+	c.must(http.StatusOK, "PATCH", "/Users/"+busy, patchBody(op("replace", "title", "b")))
+	c.must(http.StatusOK, "PATCH", "/Users/"+back, patchBody(op("replace", "active", true)))
+	c.must(http.StatusOK, "PATCH", "/Users/"+again, patchBody(op("replace", "active", true)))
+	assert.Equal(t, []string{"MembersAdded Team " + busy, "UserUpdated busy@example.com title",
+		"UserUpdated back@example.com active", "UserReactivated back@example.com",
+		"UserUpdated again@example.com active", "UserReactivated again@example.com"}, rec.take(),
+		"the deactivation time is no attribute change hooks hear of")
+
+	advance(14 * time.Hour) // 20h after the deactivations
+	// Entra's PUT, "active" as a string, and a client trying to set the
+	// internal attribute: it keeps the deactivation time it has.
+	c.must(http.StatusOK, "PUT", "/Users/"+busy, map[string]any{"schemas": []string{userURN}, "userName": "busy@example.com",
+		"active": "False", "title": "c", "_scimkitDeactivatedAt": store.FormatTime(now.Add(time.Hour))})
+	r := c.must(http.StatusOK, "GET", "/Users/"+busy, nil)
+	assert.Equal(t, false, r.body["active"])
+	assert.Equal(t, "c", r.body["title"])
+	assert.NotContains(t, r.raw, "_scimkitDeactivatedAt", "the internal attribute is never rendered")
+	assert.NotContains(t, c.must(http.StatusOK, "GET", "/Users?filter=active+eq+false", nil).raw, "_scimkitDeactivatedAt")
+	requireError(t, c.do("GET", "/Users?filter=_scimkitDeactivatedAt+pr", nil), http.StatusBadRequest, "invalidFilter")
+	assert.Zero(t, expire(), "within the grace period")
+
+	advance(5 * time.Hour) // 25h after the deactivations, 5h after busy's last change
+	deactivate(again)      // a new grace period starts now
+	rec.take()
+	assert.Equal(t, 3, expire(), "idle, busy and born, deactivated 25h ago")
+	assert.ElementsMatch(t, []string{"UserDeleted idle@example.com", "UserDeleted busy@example.com", "UserDeleted born@example.com"}, rec.take())
+	for _, id := range []string{idle, busy, born} {
+		requireError(t, c.do("GET", "/Users/"+id, nil), http.StatusNotFound, "")
+	}
+	recs, err := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{ResourceID: busy})
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	assert.Equal(t, scim.ExpiryActor, recs[0].Actor)
+	for _, rc := range recs {
+		assert.NotContains(t, string(rc.Before)+string(rc.After), "_scimkitDeactivatedAt", "audit records never show it")
+	}
+
+	advance(20 * time.Hour)
+	assert.Zero(t, expire(), "again was deactivated again only 20h ago; back is active")
+	advance(5 * time.Hour)
+	assert.Equal(t, 1, expire())
+	requireError(t, c.do("GET", "/Users/"+again, nil), http.StatusNotFound, "")
+
+	advance(1000 * time.Hour)
+	assert.Zero(t, expire(), "a reactivated user is never expired")
+	assert.Equal(t, true, c.must(http.StatusOK, "GET", "/Users/"+back, nil).body["active"])
+}
+
+// TestGracePeriodWithoutDeactivationTime: a user deactivated with no
+// recorded deactivation time (stored before the handler kept it, or by a
+// store that drops unknown attributes) expires by meta.lastModified, and
+// its next change fixes that time instead of moving it on.
+func TestGracePeriodWithoutDeactivationTime(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now().Truncate(time.Millisecond)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	st := clockedStore(t, clock)
+	cfg := scim.Config{Store: st, DeactivationGracePeriod: 24 * time.Hour, Now: clock}
+	c := newClient(t, cfg)
+	h, err := scim.NewHandler(cfg)
+	require.NoError(t, err)
+	expire := func() int {
+		t.Helper()
+		n, err := h.ExpireDeactivated(context.Background(), store.Scope{})
+		require.NoError(t, err)
+		return n
+	}
+	require.NoError(t, st.Update(context.Background(), store.Scope{}, func(ctx context.Context, tx store.Tx) error {
+		for _, id := range []string{"legacy", "touched"} {
+			u := &store.Resource{Type: store.User, ID: id, Attributes: map[string]any{"userName": id + "@example.com", "active": false}}
+			if err := tx.Create(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+
+	advance(20 * time.Hour)
+	c.must(http.StatusOK, "PATCH", "/Users/touched", patchBody(op("replace", "title", "x")))
+	advance(5 * time.Hour)
+	assert.Equal(t, 2, expire(), "legacy by its lastModified, touched by the time it was last changed before")
 }

@@ -128,6 +128,9 @@ func TestHookEvents(t *testing.T) {
 			[]string{"UserUpdated u1@example.com active", "UserReactivated u1@example.com"}},
 		{"extension attribute", "PATCH", "/Users/" + u1, patchBody(op("add", enterpriseURN+":department", "R&D")),
 			[]string{"UserUpdated u1@example.com " + enterpriseURN + ":department"}},
+		{"Entra deactivation by PUT, active as a string", "PUT", "/Users/" + u1, map[string]any{"schemas": []string{userURN, enterpriseURN},
+			"userName": "u1@example.com", "active": "False", "title": "CTO", enterpriseURN: map[string]any{"department": "R&D"}},
+			[]string{"UserUpdated u1@example.com active", "UserDeactivated u1@example.com"}},
 		{"deactivating a user without active", "PATCH", "/Users/" + u2, patchBody(op("add", "active", false)),
 			[]string{"UserUpdated u2@example.com active", "UserDeactivated u2@example.com"}},
 	}
@@ -329,4 +332,144 @@ func TestAuditReads(t *testing.T) {
 	assert.Equal(t, "list", recs[1].Operation)
 	assert.Equal(t, "get", recs[2].Operation)
 	assert.Equal(t, u, recs[2].ResourceID)
+}
+
+// diffHooks keeps the UserUpdated events it receives.
+type diffHooks struct {
+	scim.NopHooks
+	mu      sync.Mutex
+	updates []*scim.UserUpdated
+}
+
+func (d *diffHooks) UserUpdated(_ context.Context, e *scim.UserUpdated) error {
+	d.mu.Lock()
+	d.updates = append(d.updates, e)
+	d.mu.Unlock()
+	return nil
+}
+
+func (d *diffHooks) take() []*scim.UserUpdated {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.updates
+	d.updates = nil
+	return out
+}
+
+// TestUserUpdatedDiffValues: UserUpdated carries each changed attribute's
+// value before and after, for PATCH and PUT, extension attributes
+// included, and the user before and after the change.
+func TestUserUpdatedDiffValues(t *testing.T) {
+	hk := &diffHooks{}
+	c := newClient(t, scim.Config{Hooks: hk})
+	u := c.createUser("ann@example.com", map[string]any{"schemas": []string{userURN, enterpriseURN}, "title": "a",
+		"name": map[string]any{"givenName": "Ann", "familyName": "Lee"}, enterpriseURN: map[string]any{"department": "R&D"}})["id"].(string)
+	require.Empty(t, hk.take())
+
+	c.must(http.StatusOK, "PATCH", "/Users/"+u, patchBody(
+		op("replace", "title", "b"),
+		op("replace", "name.givenName", "Anna"),
+		op("add", "displayName", "Anna Lee"),
+		op("remove", enterpriseURN+":department", nil)))
+	ups := hk.take()
+	require.Len(t, ups, 1)
+	assert.Equal(t, []scim.Change{
+		{Attribute: "displayName", Before: nil, After: "Anna Lee"},
+		{Attribute: "name", Before: map[string]any{"givenName": "Ann", "familyName": "Lee"}, After: map[string]any{"givenName": "Anna", "familyName": "Lee"}},
+		{Attribute: "title", Before: "a", After: "b"},
+		{Attribute: enterpriseURN + ":department", Before: "R&D", After: nil},
+	}, ups[0].Changed)
+	assert.Equal(t, u, ups[0].Before.ID)
+	assert.Equal(t, "a", ups[0].Before.Attributes["title"])
+	assert.Equal(t, "b", ups[0].After.Attributes["title"])
+	assert.Greater(t, ups[0].After.Version, ups[0].Before.Version)
+
+	// A PUT is diffed against the stored user: what it leaves out was
+	// removed.
+	c.must(http.StatusOK, "PUT", "/Users/"+u, map[string]any{"schemas": []string{userURN}, "userName": "ann@example.com",
+		"title": "c", "name": map[string]any{"givenName": "Anna", "familyName": "Lee"},
+		"emails": []any{map[string]any{"value": "ann@example.com", "type": "work", "primary": true}}})
+	ups = hk.take()
+	require.Len(t, ups, 1)
+	assert.Equal(t, []scim.Change{
+		{Attribute: "displayName", Before: "Anna Lee", After: nil},
+		{Attribute: "emails", Before: nil, After: []any{map[string]any{"value": "ann@example.com", "type": "work", "primary": true}}},
+		{Attribute: "title", Before: "b", After: "c"},
+	}, ups[0].Changed)
+}
+
+// groupDeletionHooks records the membership and delete events of a group
+// deletion, with what the hook could read through the transaction.
+type groupDeletionHooks struct {
+	scim.NopHooks
+	mu      sync.Mutex
+	events  []string
+	deleted *scim.GroupDeleted
+}
+
+func (g *groupDeletionHooks) MembersRemoved(ctx context.Context, e *scim.MembersChanged) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.events = append(g.events, "MembersRemoved "+e.Group.DisplayName()+" "+members(e.Members))
+	return nil
+}
+
+func (g *groupDeletionHooks) GroupDeleted(ctx context.Context, e *scim.GroupDeleted) error {
+	_, err := e.Tx.Get(ctx, store.Group, e.Group.ID)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.events = append(g.events, fmt.Sprintf("GroupDeleted %s members=%s gone=%t", e.Group.DisplayName(), members(e.Group.Members), errors.Is(err, store.ErrNotFound)))
+	g.deleted = e
+	return nil
+}
+
+// TestGroupDeletionPolicy: with KeepMembers a group's deletion is only a
+// GroupDeleted event (its last member list included) and the app
+// decides; with RemoveMembers a MembersRemoved event for exactly those
+// members comes first. Either way the SCIM memberships end.
+func TestGroupDeletionPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy scim.GroupDeletion
+		want   func(u1, u2 string) []string
+	}{
+		{"KeepMembers", scim.KeepMembers, func(u1, u2 string) []string {
+			return []string{"GroupDeleted Sales members=" + members([]store.Member{{Value: u1}, {Value: u2}}) + " gone=true"}
+		}},
+		{"RemoveMembers", scim.RemoveMembers, func(u1, u2 string) []string {
+			ms := members([]store.Member{{Value: u1}, {Value: u2}})
+			return []string{"MembersRemoved Sales " + ms, "GroupDeleted Sales members=" + ms + " gone=true"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hk := &groupDeletionHooks{}
+			c := newClient(t, scim.Config{Hooks: hk, GroupDeletion: tc.policy})
+			u1 := c.createUser("u1@example.com", nil)["id"].(string)
+			u2 := c.createUser("u2@example.com", nil)["id"].(string)
+			g := c.createGroup("Sales", u1, u2)["id"].(string)
+			other := c.createGroup("Other", u1)["id"].(string)
+
+			c.must(http.StatusNoContent, "DELETE", "/Groups/"+g, nil)
+			hk.mu.Lock()
+			events, deleted := hk.events, hk.deleted
+			hk.mu.Unlock()
+			assert.Equal(t, tc.want(u1, u2), events)
+			require.NotNil(t, deleted)
+			assert.Equal(t, g, deleted.Group.ID)
+			assert.Equal(t, "Sales", deleted.Group.DisplayName())
+
+			assert.Equal(t, []string{other}, groupIDs(c.must(http.StatusOK, "GET", "/Users/"+u1, nil).body))
+			assert.Empty(t, groupIDs(c.must(http.StatusOK, "GET", "/Users/"+u2, nil).body))
+		})
+	}
+}
+
+// groupIDs lists the ids in a user's groups attribute.
+func groupIDs(user map[string]any) []string {
+	var out []string
+	gs, _ := user["groups"].([]any)
+	for _, g := range gs {
+		out = append(out, g.(map[string]any)["value"].(string))
+	}
+	return out
 }

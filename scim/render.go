@@ -81,6 +81,7 @@ func (h *Handler) baseURL(r *http.Request) string {
 // render turns a stored resource into the JSON object sent to clients.
 func (h *Handler) render(base string, rt *resourceType, res *store.Resource, p projection) map[string]any {
 	doc := res.Document()
+	dropInternal(doc)
 	schemas := []any{rt.core.ID}
 	for i := range rt.extensions {
 		if _, ok := doc[rt.extensions[i].ID]; ok {

@@ -161,6 +161,9 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 	if err != nil {
 		return nil, ch, err
 	}
+	if op.rt.typ == store.User {
+		h.trackDeactivation(cur, next.attrs)
+	}
 	if cur != nil {
 		if err := checkImmutable(op.rt, cur.Attributes, next.attrs); err != nil {
 			return nil, ch, err
@@ -309,7 +312,7 @@ func diffAttributes(rt *resourceType, before, after map[string]any) []Change {
 	seen := map[string]bool{}
 	for _, m := range []map[string]any{before, after} {
 		for k := range m {
-			if seen[k] {
+			if seen[k] || k == deactivatedAtAttr {
 				continue
 			}
 			seen[k] = true

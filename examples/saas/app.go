@@ -38,6 +38,11 @@ type options struct {
 	grace time.Duration
 	// now is the clock the grace period is measured with.
 	now func() time.Time
+	// groupDeletion is what deleting a SCIM group (or Okta unlinking a
+	// pushed group) means for its team: scim.KeepMembers keeps the team
+	// and its memberships, unlinked from SCIM; scim.RemoveMembers ends
+	// the memberships and deletes the team.
+	groupDeletion scim.GroupDeletion
 }
 
 // ServeHTTP serves SCIM and the app's routes.
@@ -66,10 +71,12 @@ func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *s
 	}
 	h, err := scim.NewHandler(scim.Config{
 		Store: st,
-		Hooks: &hooks{log: logger},
-		// Deleting a group first sends MembersRemoved for its members, so
-		// team memberships end the same way as any other removal.
-		GroupDeletion: scim.RemoveMembers,
+		Hooks: &hooks{log: logger, groupDeletion: opts.groupDeletion},
+		// With RemoveMembers, deleting a group first sends MembersRemoved
+		// for its members, so team memberships end the same way as any
+		// other removal; with KeepMembers only GroupDeleted comes, and
+		// the hook keeps the team.
+		GroupDeletion: opts.groupDeletion,
 		// Every SCIM write leaves a record in the same transaction.
 		Audit:                   a.audit,
 		DeactivationGracePeriod: opts.grace,

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/scim"
 )
 
 func TestProvisionCreatesMemberAndTeamMembership(t *testing.T) {
@@ -351,4 +353,54 @@ func TestGracePeriodKeepsThenDeletesDeactivatedMembers(t *testing.T) {
 	m = e.bySCIM(back)
 	assert.Equal(t, "admin", m.Role)
 	assert.Equal(t, []string{"Engineering"}, m.Teams)
+}
+
+// TestGroupDeletePolicy: deleting a SCIM group (Okta's unlink too) does
+// what -group-delete says to its team. "keep": the team and its
+// memberships stay, unlinked from SCIM, so later SCIM changes leave them
+// alone and a group of the same name pushed again links to it. "remove":
+// the memberships end and the team is gone.
+func TestGroupDeletePolicy(t *testing.T) {
+	t.Run("keep", func(t *testing.T) {
+		e := newEnv(t, func(o *options) { o.groupDeletion = scim.KeepMembers })
+		u1 := e.provision(`"userName":"alice@example.com"`)
+		u2 := e.provision(`"userName":"bob@example.com"`)
+		gid := e.createGroup("Sales", u1, u2)
+		other := e.createGroup("Support", u1)
+
+		status, body := e.scim("DELETE", "/Groups/"+gid, "")
+		require.Equal(t, http.StatusNoContent, status, "%v", body)
+		status, _ = e.scim("GET", "/Groups/"+gid, "")
+		assert.Equal(t, http.StatusNotFound, status, "gone from SCIM")
+		assert.Equal(t, 1, e.rows(`SELECT count(*) FROM app_teams WHERE name = 'Sales' AND scim_group_id IS NULL`), "the team stays, unlinked")
+		assert.Equal(t, []string{"Sales", "Support"}, e.bySCIM(u1).Teams)
+		assert.Equal(t, []string{"Sales"}, e.bySCIM(u2).Teams)
+		assert.Equal(t, []any{"Sales"}, e.adminMembers()["bob@example.com"]["teams"])
+
+		// SCIM no longer touches the team: deleting another group leaves it.
+		status, _ = e.scim("DELETE", "/Groups/"+other, "")
+		require.Equal(t, http.StatusNoContent, status)
+		assert.Equal(t, []string{"Sales", "Support"}, e.bySCIM(u1).Teams, "Support is kept too")
+
+		// Pushing a "Sales" group again links the kept team; its members stay.
+		u3 := e.provision(`"userName":"carol@example.com"`)
+		gid2 := e.createGroup("Sales", u3)
+		assert.Equal(t, 1, e.rows(`SELECT count(*) FROM app_teams WHERE name = 'Sales' AND scim_group_id = ?`, gid2))
+		assert.Equal(t, []string{"Sales"}, e.bySCIM(u2).Teams)
+		assert.Equal(t, []string{"Sales"}, e.bySCIM(u3).Teams)
+	})
+	t.Run("remove", func(t *testing.T) {
+		e := newEnv(t, func(o *options) { o.groupDeletion = scim.RemoveMembers })
+		u1 := e.provision(`"userName":"alice@example.com"`)
+		u2 := e.provision(`"userName":"bob@example.com"`)
+		gid := e.createGroup("Sales", u1, u2)
+		e.createGroup("Support", u1)
+
+		status, body := e.scim("DELETE", "/Groups/"+gid, "")
+		require.Equal(t, http.StatusNoContent, status, "%v", body)
+		assert.Equal(t, 0, e.rows(`SELECT count(*) FROM app_teams WHERE name = 'Sales'`), "the team is gone")
+		assert.Equal(t, []string{"Support"}, e.bySCIM(u1).Teams)
+		assert.Empty(t, e.bySCIM(u2).Teams)
+		assert.Equal(t, []any{}, e.adminMembers()["bob@example.com"]["teams"])
+	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store/sqlstore"
 )
 
@@ -47,7 +48,9 @@ func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now
 
 func (e *env) advance(d time.Duration) { e.mu.Lock(); e.now = e.now.Add(d); e.mu.Unlock() }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the app as main does by default (group deletion
+// removes team memberships); tweaks change its options.
+func newEnv(t *testing.T, tweaks ...func(*options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "saas.db"))
@@ -56,7 +59,11 @@ func newEnv(t *testing.T) *env {
 	token, hash, err := auth.NewToken()
 	require.NoError(t, err)
 	e := &env{t: t, token: token, now: time.Now()}
-	h, err := newApp(ctx, st, hash, slog.New(slog.DiscardHandler), options{grace: 24 * time.Hour, now: e.clock})
+	opts := options{grace: 24 * time.Hour, now: e.clock, groupDeletion: scim.RemoveMembers}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	h, err := newApp(ctx, st, hash, slog.New(slog.DiscardHandler), opts)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -26,6 +26,9 @@ import (
 type hooks struct {
 	scim.NopHooks
 	log *slog.Logger
+	// groupDeletion is the scim.Config.GroupDeletion the handler runs
+	// with: whether a deleted group's team survives (see GroupDeleted).
+	groupDeletion scim.GroupDeletion
 }
 
 var _ scim.Hooks = (*hooks)(nil)
@@ -209,12 +212,26 @@ func (h *hooks) GroupRenamed(ctx context.Context, e *scim.GroupRenamed) error {
 	return err
 }
 
-// GroupDeleted deletes the team. With scim.RemoveMembers (see newApp)
-// MembersRemoved has already ended its memberships; the first DELETE only
-// catches members the app added itself.
+// GroupDeleted applies the configured policy to the group's team.
+//
+// With scim.KeepMembers the team and its memberships stay, unlinked from
+// SCIM (scim_group_id NULL): it is the app's own team from now on, which
+// SCIM no longer touches, and a group of the same name pushed later links
+// to it again (GroupCreated).
+//
+// With scim.RemoveMembers, MembersRemoved has already ended the group's
+// memberships; the team is deleted, with any members the app added to it
+// itself.
 func (h *hooks) GroupDeleted(ctx context.Context, e *scim.GroupDeleted) error {
 	tx, err := appTx(e.Event)
 	if err != nil {
+		return err
+	}
+	if h.groupDeletion == scim.KeepMembers {
+		_, err := tx.ExecContext(ctx, `UPDATE app_teams SET scim_group_id = NULL WHERE scim_group_id = ?`, e.Group.ID)
+		if err == nil {
+			h.log.InfoContext(ctx, "acme: team kept, unlinked from its deleted SCIM group", "team", e.Group.DisplayName())
+		}
 		return err
 	}
 	for _, stmt := range []string{

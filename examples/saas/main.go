@@ -15,7 +15,10 @@
 //   - an update changes only the mapped fields (name, e-mail): the role is
 //     the app's own and survives every sync;
 //   - deactivation ends the member's sessions at once;
-//   - groups become teams, their members team members.
+//   - groups become teams, their members team members; deleting a group
+//     (-group-delete) either ends its memberships and deletes the team
+//     ("remove", the default) or keeps both, the team unlinked from SCIM
+//     ("keep").
 //
 // Every SCIM write also leaves an audit record (GET /admin/audit).
 //
@@ -48,6 +51,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store/sqlstore"
 )
 
@@ -57,14 +61,26 @@ func main() {
 		"SQLite database file (created if missing; kept between runs)")
 	grace := flag.Duration("grace", 30*24*time.Hour,
 		"how long a deactivated member is kept, with its teams and role, before it is deleted (0: until the IdP deletes it)")
+	groupDelete := flag.String("group-delete", "remove",
+		`what deleting a SCIM group does to its team: "remove" ends its memberships and deletes the team, "keep" keeps both, unlinked from SCIM`)
 	flag.Parse()
-	if err := run(*addr, *dbPath, *grace); err != nil {
+	var policy scim.GroupDeletion
+	switch *groupDelete {
+	case "remove":
+		policy = scim.RemoveMembers
+	case "keep":
+		policy = scim.KeepMembers
+	default:
+		fmt.Fprintf(os.Stderr, "saas: -group-delete must be \"remove\" or \"keep\", not %q\n", *groupDelete)
+		os.Exit(2)
+	}
+	if err := run(*addr, *dbPath, options{grace: *grace, groupDeletion: policy}); err != nil {
 		fmt.Fprintln(os.Stderr, "saas:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, dbPath string, grace time.Duration) error {
+func run(addr, dbPath string, opts options) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -83,7 +99,7 @@ func run(addr, dbPath string, grace time.Duration) error {
 		return err
 	}
 	defer st.Close()
-	handler, err := newApp(ctx, st, hash, logger, options{grace: grace})
+	handler, err := newApp(ctx, st, hash, logger, opts)
 	if err != nil {
 		return err
 	}
