@@ -305,12 +305,12 @@ func applyAtPath(st *patchState, rt *resourceType, doc map[string]any, op, path 
 }
 
 func resolveTarget(rt *resourceType, doc map[string]any, path string, create bool) (*target, error) {
-	var p fp.Path
-	if ap, ok := fastpath.AttrPath(path); ok {
-		// Plain paths (title, name.givenName, urn:…:department) skip
-		// filter-parser; see internal/fastpath.
-		p.AttributePath = ap
-	} else {
+	p, ok := fastpath.Path(path)
+	if !ok {
+		// Plain paths (title, name.givenName, urn:…:department) and
+		// one-comparison value paths (members[value eq "…"],
+		// emails[type eq "work"].value) skip filter-parser above; see
+		// internal/fastpath.
 		var err error
 		if p, err = fp.ParsePath([]byte(path)); err != nil {
 			return nil, badRequest(typeInvalidPath, "invalid path %q: %v", path, err)

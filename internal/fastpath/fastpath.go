@@ -42,6 +42,40 @@ func AttrPath(s string) (fp.AttributePath, bool) {
 	return p, true
 }
 
+// Path parses a PATCH path (RFC 7644 §3.5.2): an attribute path, or a
+// value path with one comparison and an optional sub-attribute,
+// `attr[sub op "string"][.sub]`, such as `members[value eq "2819c223"]` or
+// `emails[type eq "work"].value` (what Entra ID and Okta send). It reports
+// false for anything else.
+func Path(s string) (fp.Path, bool) {
+	open := strings.IndexByte(s, '[')
+	if open < 0 {
+		ap, ok := AttrPath(s)
+		return fp.Path{AttributePath: ap}, ok
+	}
+	end := strings.LastIndexByte(s, ']')
+	if end < open {
+		return fp.Path{}, false
+	}
+	ap, ok := AttrPath(s[:open])
+	if !ok || ap.SubAttribute != nil {
+		return fp.Path{}, false
+	}
+	cmp, ok := Comparison(s[open+1 : end])
+	if !ok || cmp.AttributePath.URIPrefix != nil || cmp.AttributePath.SubAttribute != nil {
+		return fp.Path{}, false
+	}
+	p := fp.Path{AttributePath: ap, ValueExpression: cmp}
+	if rest := s[end+1:]; rest != "" {
+		if rest[0] != '.' || !validName(rest[1:]) {
+			return fp.Path{}, false
+		}
+		sub := rest[1:]
+		p.SubAttribute = &sub
+	}
+	return p, true
+}
+
 // Comparison parses `attrPath SP op SP "string"` for the operators eq, ne,
 // co, sw, ew, gt, ge, lt and le, with a string free of escapes and control
 // characters, reporting false for anything else. Like filter-parser, the

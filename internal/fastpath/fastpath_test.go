@@ -78,6 +78,51 @@ func FuzzAttrPath(f *testing.F) {
 	})
 }
 
+var valuePathSeeds = []string{
+	`members[value eq "2819c223-7f76-453a-919d-413861904646"]`, `emails[type eq "work"].value`,
+	`emails[type eq "work"]`, `EMAILS[Type EQ "work"].Value`, `phoneNumbers[type ne "fax"].display`,
+	`urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"].value`, `addresses[type eq ""].locality`,
+	`emails[value co "a]b"]`,
+	// declined:
+	`emails[type eq "work"]value`, `emails[type eq "work"].`, `emails[type eq "work"].a.b`, `emails[type pr]`,
+	`emails[type eq "work" and primary eq true]`, `name.givenName[x eq "y"]`, `emails[urn:a:b eq "x"]`,
+	`emails[name.x eq "y"]`, `emails]type eq "x"[`, `emails[type eq "work"]]`, `[type eq "x"]`, `emails[]`,
+	`emails[type eq "a\"b"]`, `emails[type eq "work"].value eq "x"`,
+}
+
+// TestPathAgreesWithFilterParser: whatever Path accepts, filter-parser's
+// ParsePath parses to the same tree.
+func TestPathAgreesWithFilterParser(t *testing.T) {
+	accepted := 0
+	for _, s := range append(append([]string(nil), pathSeeds...), valuePathSeeds...) {
+		got, ok := Path(s)
+		if !ok {
+			continue
+		}
+		accepted++
+		want, err := fp.ParsePath([]byte(s))
+		require.NoError(t, err, s)
+		assert.Equal(t, want, got, s)
+	}
+	// pathSeeds has two value paths that AttrPath declines and Path accepts.
+	assert.Equal(t, 13+2+8, accepted)
+}
+
+func FuzzPath(f *testing.F) {
+	for _, s := range append(append([]string(nil), pathSeeds...), valuePathSeeds...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := Path(s)
+		if !ok {
+			return
+		}
+		want, err := fp.ParsePath([]byte(s))
+		require.NoError(t, err, "fast path accepted %q, filter-parser refuses it", s)
+		assert.Equal(t, want, got, s)
+	})
+}
+
 func FuzzComparison(f *testing.F) {
 	for _, s := range comparisonSeeds {
 		f.Add(s)
