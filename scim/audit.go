@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 
+	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -18,7 +19,7 @@ func documentJSON(r *store.Resource, members bool) json.RawMessage {
 	if !members {
 		delete(doc, "members")
 	}
-	b, err := json.Marshal(doc)
+	b, err := jsonenc.Marshal(doc)
 	if err != nil {
 		return nil
 	}

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/fastpath"
+	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -190,7 +190,7 @@ func elementKey(m map[string]any) string {
 			c[strings.ToLower(k)] = v
 		}
 	}
-	b, _ := json.Marshal(c) // JSON-shaped values always marshal; keys sorted
+	b, _ := jsonenc.Marshal(c) // JSON-shaped values always marshal; keys sorted
 	return string(b)
 }
 
@@ -632,11 +632,11 @@ func without(elems []any, idx []int) []any {
 func elementIdentity(v any, byValue bool) string {
 	if m, ok := v.(map[string]any); ok && byValue {
 		if k, found := lookupKey(m, "value"); found {
-			b, _ := json.Marshal(m[k])
+			b, _ := jsonenc.Marshal(m[k])
 			return "v:" + string(b)
 		}
 	}
-	b, _ := json.Marshal(v) // JSON-shaped values always marshal; keys sorted
+	b, _ := jsonenc.Marshal(v) // JSON-shaped values always marshal; keys sorted
 	return "j:" + string(b)
 }
 

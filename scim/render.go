@@ -1,11 +1,11 @@
 package scim
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -285,7 +285,7 @@ func deletePath(rt *resourceType, doc map[string]any, path string) {
 
 // writeJSON writes v as a SCIM JSON response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := jsonenc.Marshal(v)
 	if err != nil {
 		http.Error(w, `{"schemas":["`+errorURN+`"],"status":"500","detail":"response encoding failed"}`, http.StatusInternalServerError)
 		return

@@ -3,7 +3,6 @@ package scim
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -96,9 +96,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		var err error
 		switch {
 		case op.kind == opDelete:
-			if err := tx.Delete(ctx, op.rt.typ, op.id); err != nil {
-				return err
-			}
+			ch.parents, err = h.deleteResource(ctx, tx, op)
 		case op.members != nil:
 			res, ch, err = h.saveMembers(ctx, tx, op, cur)
 		default:
@@ -213,6 +211,34 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 	return res, ch, err
 }
 
+// deleteResource deletes op's resource. For a group, when hooks are
+// configured and the store can tell, it returns the groups that had it as
+// a nested member, as they are after the deletion (without members).
+func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) ([]*store.Resource, error) {
+	var parentIDs []string
+	if finder, ok := tx.(store.GroupsOfTx); ok && op.rt.typ == store.Group && h.cfg.Hooks != nil {
+		var err error
+		if parentIDs, err = finder.GroupsOf(ctx, store.Group, op.id); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Delete(ctx, op.rt.typ, op.id); err != nil {
+		return nil, err
+	}
+	parents := make([]*store.Resource, 0, len(parentIDs))
+	for _, pid := range parentIDs {
+		if pid == op.id {
+			continue // a group that was its own member (the store refuses that, but be safe)
+		}
+		p, err := loadGroupHead(ctx, tx, op.rt, pid)
+		if err != nil {
+			return nil, err
+		}
+		parents = append(parents, p)
+	}
+	return parents, nil
+}
+
 // runHooks sends the events a write amounts to, in order, stopping at the
 // first error.
 func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *store.Resource, ch memberChange) error {
@@ -249,6 +275,13 @@ func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *
 		if h.cfg.GroupDeletion == RemoveMembers && len(cur.Members) > 0 {
 			steps = append(steps, func() error {
 				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: cur, Members: cur.Members})
+			})
+		}
+		// The groups it was nested in lose it as a member.
+		gone := []store.Member{{Value: cur.ID, Type: store.Group, Display: cur.DisplayName()}}
+		for _, parent := range ch.parents {
+			steps = append(steps, func() error {
+				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: parent, Members: gone})
 			})
 		}
 		steps = append(steps, func() error { return hk.GroupDeleted(ctx, &GroupDeleted{Event: ev, Group: cur}) })
@@ -410,8 +443,8 @@ func sameJSON(a, b any) bool {
 	if reflect.DeepEqual(a, b) {
 		return true
 	}
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
+	ja, errA := jsonenc.Marshal(a)
+	jb, errB := jsonenc.Marshal(b)
 	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
