@@ -155,6 +155,9 @@ func (h *Handler) saveMembers(ctx context.Context, tx store.Tx, op writeOp, cur 
 // memberChange is what a write did to a group's member list.
 type memberChange struct {
 	added, removed []store.Member
+	// parents are, after a group's deletion, the groups that had it as a
+	// member (loaded without their members), when the store can tell.
+	parents []*store.Resource
 }
 
 // ids returns the member ids of ms, or nil for none.

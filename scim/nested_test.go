@@ -139,14 +139,14 @@ func TestNestedGroupsOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status, r.raw)
 	hk.take()
 
-	// Deleting Mid (nested in Top) takes it out of Top. Top gets no
-	// MembersRemoved event: only GroupDeleted for Mid is sent (see
-	// TestGroupDeletionPolicy); an app expanding nested groups has to
-	// recompute the teams containing Mid itself.
+	// Deleting Mid (nested in Top) takes it out of Top: Top gets a
+	// MembersRemoved event naming Mid, in which its effective members
+	// are already without Mid's users; then GroupDeleted for Mid.
 	topBefore := c.must(http.StatusOK, "GET", "/Groups/"+top, nil).body
 	c.must(http.StatusNoContent, "DELETE", "/Groups/"+mid, nil)
-	ev, _ = hk.take()
-	assert.Equal(t, []string{"GroupDeleted Mid"}, ev)
+	ev, eff = hk.take()
+	assert.Equal(t, []string{"MembersRemoved Top " + members([]store.Member{{Value: mid}}), "GroupDeleted Mid"}, ev)
+	assert.Empty(t, eff["Top"])
 	topAfter := c.must(http.StatusOK, "GET", "/Groups/"+top, nil).body
 	assert.Empty(t, memberIDs(topAfter), "Top's member list shrank")
 	assert.NotEqual(t, at(topBefore, "meta", "version"), at(topAfter, "meta", "version"), "and its version moved")

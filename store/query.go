@@ -89,3 +89,14 @@ type Tx interface {
 	// version when anything changed.
 	RemoveMembers(ctx context.Context, groupID string, memberIDs []string) (removed []Member, err error)
 }
+
+// GroupsOfTx is an optional extension of Tx for stores that index
+// membership by member (both bundled stores do). When a group is deleted,
+// the handler uses it to tell hooks which groups lost that group as a
+// nested member (a MembersRemoved event for each); a Tx without it gives
+// those groups no event of their own.
+type GroupsOfTx interface {
+	// GroupsOf returns, sorted, the ids of the groups that have the
+	// resource (typ, id) as a direct member. It must not scan every group.
+	GroupsOf(ctx context.Context, typ ResourceType, id string) ([]string, error)
+}

@@ -22,7 +22,23 @@ type tx struct {
 	closed atomic.Bool
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx         = (*tx)(nil)
+	_ store.GroupsOfTx = (*tx)(nil)
+)
+
+// GroupsOf implements store.GroupsOfTx from the reverse membership index.
+func (t *tx) GroupsOf(ctx context.Context, typ store.ResourceType, id string) ([]string, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	if !validType(typ) {
+		return nil, errType("groupsOf", typ)
+	}
+	ids := slices.Clone(t.groupsOf(ref{typ, id}))
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
 
 func (t *tx) check(ctx context.Context) error {
 	if t.closed.Load() {
