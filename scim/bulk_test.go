@@ -361,3 +361,40 @@ func TestBulkRefusalsAreAudited(t *testing.T) {
 		"get User " + u + " 400",
 	}, got)
 }
+
+// TestBulkRFCExampleWithVersions is RFC 7644 §3.7.3's request as written:
+// failOnErrors 1, and a "version" on the PUT, PATCH and DELETE, each an
+// If-Match; a stale version fails that operation with 412 and, with
+// failOnErrors 1, stops the rest.
+func TestBulkRFCExampleWithVersions(t *testing.T) {
+	c := newClient(t, scim.Config{})
+	put := c.createUser("b7c14771@example.com", nil)
+	patchU := c.createUser("5d8d29d3@example.com", nil)
+	del := c.createUser("e9025315@example.com", nil)
+	body := func(putVersion string) map[string]any {
+		b := bulk(1,
+			bop("POST", "/Users", "qwerty", map[string]any{"schemas": []string{userURN}, "userName": "Alice"}),
+			map[string]any{"method": "PUT", "path": "/Users/" + put["id"].(string), "version": putVersion,
+				"data": map[string]any{"schemas": []string{userURN}, "id": put["id"], "userName": "b7c14771@example.com",
+					"externalId": "b7c14771-226c-4d05-8860-134711653041", "nickName": "Bob"}},
+			map[string]any{"method": "PATCH", "path": "/Users/" + patchU["id"].(string), "version": at(patchU, "meta", "version"),
+				"data": patchBody(op("add", "nickName", "Dave"))},
+			map[string]any{"method": "DELETE", "path": "/Users/" + del["id"].(string), "version": at(del, "meta", "version")},
+		)
+		return b
+	}
+	// A stale PUT version: 412, and nothing after it runs.
+	r := c.must(http.StatusOK, "POST", "/Bulk", body(`W/"99"`))
+	assert.Equal(t, []string{"POST qwerty 201", "PUT <nil> 412"}, results(t, r.body))
+	assert.Equal(t, "412", at(opResult(r.body, 1), "response", "status"))
+	c.must(http.StatusOK, "GET", "/Users/"+del["id"].(string), nil)
+	c.must(http.StatusNoContent, "DELETE", "/Users/"+idFromLocation(opResult(r.body, 0)["location"].(string)), nil)
+
+	// The versions as the RFC sends them: all four succeed.
+	r = c.must(http.StatusOK, "POST", "/Bulk", body(at(put, "meta", "version").(string)))
+	assert.Equal(t, []string{"POST qwerty 201", "PUT <nil> 200", "PATCH <nil> 200", "DELETE <nil> 204"}, results(t, r.body))
+	assert.Equal(t, `W/"2"`, opResult(r.body, 1)["version"])
+	assert.Equal(t, "Bob", c.must(http.StatusOK, "GET", "/Users/"+put["id"].(string), nil).body["nickName"])
+	assert.Equal(t, "Dave", c.must(http.StatusOK, "GET", "/Users/"+patchU["id"].(string), nil).body["nickName"])
+	requireError(t, c.do("GET", "/Users/"+del["id"].(string), nil), http.StatusNotFound, "")
+}
