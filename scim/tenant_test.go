@@ -18,7 +18,6 @@ import (
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
-	"github.com/scimkit/scimkit/store/memory"
 )
 
 // TestTenantsAreIsolated mounts one handler behind bearer auth with a
@@ -26,7 +25,7 @@ import (
 // delete the other's resources, even knowing their ids.
 func TestTenantsAreIsolated(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: quiet})
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: quiet})
 	require.NoError(t, err)
 	mw, err := auth.Bearer([]auth.Token{
 		{ID: "a", Hash: auth.HashToken("token-a"), Principal: auth.Principal{Tenant: "acme"}},
@@ -87,7 +86,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 // type with 403 insufficient_scope; no scopes means everything.
 func TestScopes(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: quiet})
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: quiet})
 	require.NoError(t, err)
 	mw, err := auth.Bearer([]auth.Token{
 		{ID: "all", Hash: auth.HashToken("all")},
@@ -160,7 +159,7 @@ func TestScopes(t *testing.T) {
 func TestBulkScopes(t *testing.T) {
 	logs := &logRecorder{}
 	logger := slog.New(logs)
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: logger})
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: logger})
 	require.NoError(t, err)
 	mw, err := auth.Bearer([]auth.Token{
 		{ID: "admin", Hash: auth.HashToken("admin-token"), Principal: auth.Principal{Tenant: "acme"}},
@@ -249,7 +248,7 @@ func TestBulkScopes(t *testing.T) {
 func TestScopeFuncErrorDenies(t *testing.T) {
 	logs := &logRecorder{}
 	var failing atomic.Bool
-	c := newClient(t, scim.Config{Store: memory.New(), Logger: slog.New(logs), Scope: func(*http.Request) (store.Scope, error) {
+	c := newClient(t, scim.Config{Store: testStore(t), Logger: slog.New(logs), Scope: func(*http.Request) (store.Scope, error) {
 		if failing.Load() {
 			return store.Scope{}, errors.New("tenant directory unreachable")
 		}
