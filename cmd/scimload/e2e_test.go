@@ -17,7 +17,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end load run")
 	}
-	for _, target := range []string{targetMemory, targetElimity} {
+	for _, target := range []string{targetMemory, targetElimity, targetBare} {
 		t.Run(target, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), []string{

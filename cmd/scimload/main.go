@@ -78,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, *picker, error) {
 	var o options
 	fs := flag.NewFlagSet("scimload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.target, "target", targetMemory, "in-process target: memory, sqlite, elimity, a comma-separated list of them, or all (ignored with -url)")
+	fs.StringVar(&o.target, "target", targetMemory, "in-process target: memory, sqlite, elimity, bare (a map-backed net/http handler: the machine's ceiling), a comma-separated list of them, or all (ignored with -url)")
 	fs.StringVar(&o.url, "url", "", "base URL of an external SCIM endpoint, such as http://host/scim/v2")
 	fs.StringVar(&o.token, "token", "", "bearer token for -url")
 	fs.IntVar(&o.users, "users", 10000, "users the sync creates")

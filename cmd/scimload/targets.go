@@ -23,11 +23,12 @@ const (
 	targetMemory  = "memory"
 	targetSQLite  = "sqlite"
 	targetElimity = "elimity"
+	targetBare    = "bare"
 	targetAll     = "all"
 )
 
 // allTargets is what -target all runs, in order.
-func allTargets() []string { return []string{targetMemory, targetElimity, targetSQLite} }
+func allTargets() []string { return []string{targetBare, targetMemory, targetElimity, targetSQLite} }
 
 // target is a SCIM endpoint under load: its base URL (ending in /scim/v2 or
 // whatever the operator gave), the bearer token it accepts, and how to
@@ -81,8 +82,10 @@ func startTarget(ctx context.Context, name string) (*target, error) {
 			return nil, err
 		}
 		h = eh
+	case targetBare:
+		h = newBareServer()
 	default:
-		return nil, fmt.Errorf("unknown target %q (want memory, sqlite, elimity or all)", name)
+		return nil, fmt.Errorf("unknown target %q (want memory, sqlite, elimity, bare or all)", name)
 	}
 
 	token, hash, err := auth.NewToken()
