@@ -130,3 +130,19 @@ func TestSQLiteUsesWAL(t *testing.T) {
 	require.NoError(t, s.DB().QueryRow(`PRAGMA journal_mode`).Scan(&mode))
 	assert.Equal(t, "wal", mode)
 }
+
+// A file name with URI metacharacters opens exactly that file (a '#' once
+// cut the path short, so two stores shared one file).
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, name := range []string{"a#1.db", "a#2.db", "b?x=1.db", "c%41.db", "d e.db"} {
+		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		require.NoError(t, s.Update(ctx, store.Scope{}, func(ctx context.Context, tx store.Tx) error {
+			return tx.Create(ctx, &store.Resource{Type: store.User, ID: "u", Attributes: map[string]any{"userName": "same"}})
+		}), "%s is a new, empty database", name)
+		require.NoError(t, s.Close())
+		assert.FileExists(t, filepath.Join(dir, name))
+	}
+}

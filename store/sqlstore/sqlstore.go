@@ -153,7 +153,10 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 // gives a private in-memory database.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	params := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_txlock=immediate"
-	dsn := "file:" + path + "?" + params + "&_pragma=journal_mode(WAL)&_pragma=synchronous(normal)"
+	// The path goes into a file: URI, where '?' would start the
+	// parameters and '#' a fragment, silently opening another file.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	dsn := "file:" + escaped + "?" + params + "&_pragma=journal_mode(WAL)&_pragma=synchronous(normal)"
 	if path == ":memory:" {
 		dsn = "file::memory:?" + params
 	}
