@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,12 +81,15 @@ func fixture(b *testing.B, dialect string, n int) *sqlstore.Store {
 		if dsn == "" {
 			b.Skip("SCIMKIT_POSTGRES_DSN is not set")
 		}
-		schemaName := "scimkit_bench_" + strings.ReplaceAll(key, "/", "_")
+		// A schema of this run's own, so concurrent runs do not collide;
+		// dropped in TestMain.
+		var suffix [4]byte
+		_, _ = rand.Read(suffix[:])
+		schemaName := "scimkit_bench_" + strings.ReplaceAll(key, "/", "_") + "_" + hex.EncodeToString(suffix[:])
 		admin, err := sql.Open("pgx", dsn)
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, _ = admin.Exec("DROP SCHEMA IF EXISTS " + schemaName + " CASCADE")
 		if _, err := admin.Exec("CREATE SCHEMA " + schemaName); err != nil {
 			b.Fatal(err)
 		}

@@ -1,11 +1,13 @@
 package sqlstore_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,7 +24,8 @@ const crashEnv = "SCIMKIT_CRASH_WRITER_DB"
 
 // TestCrashWriter is the child process of TestKilledWriterLeavesNoPartialWrite:
 // it writes until it is killed. Each transaction creates a user, a group
-// holding that user, and adds the user to a shared group.
+// holding that user, and adds the user to a shared group. It prints
+// "ready" before the first and "committed N" after the N-th.
 func TestCrashWriter(t *testing.T) {
 	path := os.Getenv(crashEnv)
 	if path == "" {
@@ -53,6 +56,7 @@ func TestCrashWriter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fmt.Printf("committed %d\n", i+1)
 	}
 }
 
@@ -66,10 +70,46 @@ func TestKilledWriterLeavesNoPartialWrite(t *testing.T) {
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	buf := make([]byte, 64)
-	_, _ = out.Read(buf) // wait for "ready"
-	time.Sleep(300 * time.Millisecond)
+
+	// Read the child's output line by line, to its end (Wait must not run
+	// before), and say when it has printed "ready" and then committed
+	// enough transactions to make the kill land among them.
+	const enough = 10
+	committed := make(chan struct{})
+	drained := make(chan struct{})
+	var lastLines []string
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(out)
+		ready, said := false, false
+		for sc.Scan() {
+			line := sc.Text()
+			lastLines = append(lastLines[max(0, len(lastLines)-9):], line)
+			if line == "ready" {
+				ready = true
+			}
+			if n, ok := strings.CutPrefix(line, "committed "); ok && ready && !said {
+				if k, _ := strconv.Atoi(n); k >= enough {
+					said = true
+					close(committed)
+				}
+			}
+		}
+	}()
+	select {
+	case <-committed:
+	case <-drained:
+		_ = cmd.Wait()
+		t.Fatalf("the writer exited before committing %d transactions; its last output:\n%s", enough, strings.Join(lastLines, "\n"))
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		<-drained
+		_ = cmd.Wait()
+		t.Fatalf("the writer did not commit %d transactions in 2 minutes; its last output:\n%s", enough, strings.Join(lastLines, "\n"))
+	}
+	// The writer is mid-way through another transaction, or about to be.
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	<-drained
 	_ = cmd.Wait()
 
 	ctx := context.Background()
@@ -85,7 +125,7 @@ func TestKilledWriterLeavesNoPartialWrite(t *testing.T) {
 	require.NoError(t, err)
 	groups, err := s.List(ctx, scope, store.Group, store.Query{Count: -1})
 	require.NoError(t, err)
-	require.Greater(t, users.Total, 5, "the writer should have committed a few transactions")
+	require.GreaterOrEqual(t, users.Total, enough, "every transaction the writer reported committed survives")
 	assert.Equal(t, users.Total+1, groups.Total, "every committed user came with its group")
 	all, err := s.Get(ctx, scope, store.Group, "all")
 	require.NoError(t, err)

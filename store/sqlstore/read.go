@@ -39,7 +39,7 @@ func scanResource(sc scanner) (*store.Resource, int64, error) {
 
 // Get returns the resource of type typ with the given id in scope.
 func (s *Store) Get(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
-	return s.get(ctx, s.db, scope, typ, id, false)
+	return s.get(ctx, s.db, scope, typ, id)
 }
 
 // List returns the page of resources of type typ in scope that q selects.
@@ -79,13 +79,10 @@ func (s *Store) snapshot(ctx context.Context, fn func(querier) error) error {
 	return fn(conn)
 }
 
-func (s *Store) get(ctx context.Context, db querier, scope store.Scope, typ store.ResourceType, id string, lock bool) (*store.Resource, error) {
+func (s *Store) get(ctx context.Context, db querier, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
 	b := s.query()
 	b.w("SELECT ", resourceCols, " FROM ", s.t.resources, " WHERE tenant = ", b.arg(scope.Tenant),
 		" AND directory = ", b.arg(scope.Directory), " AND id = ", b.arg(id), " AND type = ", b.arg(string(typ)))
-	if lock && s.d == PostgreSQL {
-		b.w(" FOR UPDATE")
-	}
 	r, _, err := scanResource(db.QueryRowContext(ctx, b.String(), b.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %q", store.ErrNotFound, typ, id)
@@ -276,16 +273,62 @@ func (s *Store) plan(scope store.Scope, typ store.ResourceType, q store.Query) (
 	return p, nil
 }
 
-// ListSQL returns the statement (and its arguments) with which List
-// selects the resources q asks for, for inspection with EXPLAIN. When part
-// of the filter or the sort runs in Go, the statement selects a superset in
-// creation order.
-func (s *Store) ListSQL(scope store.Scope, typ store.ResourceType, q store.Query) (string, []any, error) {
+// Statement is one SQL statement and its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// ListSQL returns the statements, with their arguments, by which List
+// selects the resources q asks for, in the order List runs them, for
+// inspection with EXPLAIN. When SQL does all of the filter and the sort,
+// they are a count of the matches and, unless q.Count is 0, the page of
+// their ids (which List skips when the page starts past the count); List
+// then loads those rows by primary key. When part of the filter or the
+// sort runs in Go, it is one statement selecting a superset in creation
+// order.
+func (s *Store) ListSQL(scope store.Scope, typ store.ResourceType, q store.Query) ([]Statement, error) {
 	p, err := s.plan(scope, typ, q)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	return "SELECT " + resourceCols + p.base + p.order, p.args, nil
+	if !p.inSQL() {
+		return []Statement{p.scanStatement()}, nil
+	}
+	out := []Statement{p.countStatement()}
+	if q.Count != 0 {
+		out = append(out, s.pageStatement(p, q))
+	}
+	return out, nil
+}
+
+// inSQL reports whether SQL does the whole query: filter, sort and page.
+func (p *listPlan) inSQL() bool { return p.residual == nil && p.sqlSorted }
+
+// countStatement counts the matches of a plan done in SQL.
+func (p *listPlan) countStatement() Statement {
+	return Statement{SQL: "SELECT COUNT(*)" + p.base, Args: p.args}
+}
+
+// pageStatement selects the ids of the page q asks for, of a plan done in
+// SQL.
+func (s *Store) pageStatement(p *listPlan, q store.Query) Statement {
+	b := &builder{d: s.d, args: append([]any(nil), p.args...)}
+	var limit any = q.Count
+	if q.Count < 0 {
+		// No limit: -1 in SQLite, NULL in PostgreSQL.
+		limit = -1
+		if s.d == PostgreSQL {
+			limit = nil
+		}
+	}
+	b.w("SELECT id", p.base, p.order, " LIMIT ", b.arg(limit), " OFFSET ", b.arg(max(q.StartIndex, 1)-1))
+	return Statement{SQL: b.String(), Args: b.args}
+}
+
+// scanStatement selects every row a plan partly done in Go may keep.
+func (p *listPlan) scanStatement() Statement {
+	return Statement{SQL: "SELECT " + resourceCols + p.base + p.order, Args: p.args}
 }
 
 func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
@@ -294,33 +337,22 @@ func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ sto
 	if err != nil {
 		return nil, err
 	}
-	base, order, residual, sqlSorted := p.base, p.order, p.residual, p.sqlSorted
-	b := &builder{d: s.d, args: p.args}
+	residual, sqlSorted := p.residual, p.sqlSorted
 	page := &store.Page{Resources: []*store.Resource{}}
-	if residual == nil && sqlSorted {
+	// The statements are ListSQL's.
+	if p.inSQL() {
 		// Everything in SQL: count, then page through the index for ids
 		// only, then load just those rows.
-		if err := db.QueryRowContext(ctx, "SELECT COUNT(*)"+base, b.args...).Scan(&page.Total); err != nil {
+		count := p.countStatement()
+		if err := db.QueryRowContext(ctx, count.SQL, count.Args...).Scan(&page.Total); err != nil {
 			return nil, fmt.Errorf("sqlstore: counting: %w", err)
 		}
 		if q.Count == 0 || start > page.Total {
 			return page, nil
 		}
-		stmt := "SELECT id" + base + order
-		args := append([]any(nil), b.args...)
-		var limit any = q.Count
-		if q.Count < 0 {
-			// No limit: -1 in SQLite, NULL in PostgreSQL.
-			limit = -1
-			if s.d == PostgreSQL {
-				limit = nil
-			}
-		}
-		page2 := &builder{d: s.d, args: args}
-		stmt += " LIMIT " + page2.arg(limit) + " OFFSET " + page2.arg(start-1)
-		args = page2.args
 		var ids []string
-		err := each(ctx, db, stmt, args, func(rows *sql.Rows) error {
+		stmt := s.pageStatement(p, q)
+		err := each(ctx, db, stmt.SQL, stmt.Args, func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				return err
@@ -339,7 +371,8 @@ func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ sto
 	} else {
 		// Part of the query runs in Go: fetch what SQL can select, finish
 		// the filter, sort and page here.
-		rs, err := s.scanAll(ctx, db, "SELECT "+resourceCols+base+order, b.args)
+		scan := p.scanStatement()
+		rs, err := s.scanAll(ctx, db, scan.SQL, scan.Args)
 		if err != nil {
 			return nil, err
 		}

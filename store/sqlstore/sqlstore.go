@@ -13,8 +13,15 @@
 //
 // PostgreSQL is the store many app replicas share: pass a *sql.DB opened
 // with github.com/jackc/pgx/v5/stdlib (driver name "pgx") to New. Writes
-// lock the rows they read (SELECT ... FOR UPDATE), so two replicas changing
-// one group queue rather than lose an update.
+// lock the rows they change (SELECT ... FOR UPDATE), so two replicas
+// changing one group queue rather than lose an update; a transaction whose
+// first call is a Get locks that resource for writing. Writes take their
+// locks in one order, groups before users, so the SCIM handler's
+// concurrent writes do not deadlock one another (a transaction that writes
+// several resources, or nested groups, can still cross the order), and
+// Update runs its function once: it does not retry. The versions of users
+// whose groups changed are bumped when the transaction commits (or next
+// reads users), so that it locks those users in one pass.
 //
 // # Layout
 //

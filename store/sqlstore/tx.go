@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,7 +18,11 @@ import (
 )
 
 // Update runs fn in one database transaction on scope: committed if fn
-// returns nil, rolled back if it returns an error or panics.
+// returns nil, rolled back if it returns an error or panics. fn runs once.
+// Before committing, Update writes the version bumps of the users whose
+// groups fn changed (see flush); should a user fn added to a group have
+// been deleted meanwhile by another transaction, it rolls back and returns
+// an error wrapping store.ErrInvalidMember.
 func (s *Store) Update(ctx context.Context, scope store.Scope, fn func(ctx context.Context, tx store.Tx) error) (err error) {
 	if s.d == SQLite {
 		s.writeMu.Lock()
@@ -37,6 +43,9 @@ func (s *Store) Update(ctx context.Context, scope store.Scope, fn func(ctx conte
 	if err := fn(ctx, t); err != nil {
 		return err
 	}
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
@@ -46,7 +55,10 @@ func (s *Store) Update(ctx context.Context, scope store.Scope, fn func(ctx conte
 
 // TxOf returns the *sql.Tx behind a store.Tx of this package, so code that
 // runs inside Store.Update (the host app's lifecycle hooks) can change its
-// own tables in the same commit as the SCIM state.
+// own tables in the same commit as the SCIM state. (Reading the store's
+// tables through it may show users' versions before the bumps from
+// membership changes, which are written at commit or when the store.Tx
+// next reads users.)
 func TxOf(storeTx store.Tx) (*sql.Tx, bool) {
 	t, ok := storeTx.(*tx)
 	if !ok || t.done {
@@ -60,6 +72,23 @@ type tx struct {
 	tx    *sql.Tx
 	scope store.Scope
 	done  bool
+	// used records that a method of the transaction has run: only its
+	// first call, when it is a Get, reads the resource the transaction
+	// then writes (see lockSubject).
+	used bool
+	// subjects are the resources lockSubject has locked.
+	subjects map[string]bool
+	// pending are the version bumps of users whose groups changed, not
+	// yet written (see flush).
+	pending map[string]pendingBump
+}
+
+// pendingBump is a deferred version bump: n increments, the last at the
+// time at (Unix milliseconds). added marks a user just made a member,
+// which must still exist when the bump is written.
+type pendingBump struct {
+	n, at int64
+	added bool
 }
 
 var errTxDone = errors.New("sqlstore: transaction already finished")
@@ -68,18 +97,37 @@ func (t *tx) check(ctx context.Context) error {
 	if t.done {
 		return errTxDone
 	}
+	t.used = true
 	return ctx.Err()
 }
 
+// Get reads a resource. As the transaction's first call it is taken to
+// begin a read-modify-write of the resource (the SCIM handler's PUT, PATCH
+// and DELETE all begin so), and on PostgreSQL it takes the locks for
+// writing it (lockSubject), so that concurrent writers of the resource
+// queue rather than conflict. Later Gets only read: the writes that
+// follow lock what they change, in the lock order.
 func (t *tx) Get(ctx context.Context, typ store.ResourceType, id string) (*store.Resource, error) {
+	first := !t.used
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	return t.s.get(ctx, t.tx, t.scope, typ, id, true)
+	if err := t.flushFor(ctx, typ); err != nil {
+		return nil, err
+	}
+	if first {
+		if err := t.lockSubject(ctx, typ, id); err != nil {
+			return nil, err
+		}
+	}
+	return t.s.get(ctx, t.tx, t.scope, typ, id)
 }
 
 func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*store.Page, error) {
 	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	if err := t.flushFor(ctx, typ); err != nil {
 		return nil, err
 	}
 	return t.s.list(ctx, t.tx, t.scope, typ, q)
@@ -165,9 +213,7 @@ func (t *tx) Create(ctx context.Context, r *store.Resource) error {
 		if err != nil {
 			return err
 		}
-		if err := t.bumpUsers(ctx, added); err != nil {
-			return err
-		}
+		t.bumpUsers(added, true)
 	}
 	r.Created, r.LastModified, r.Version = now, now, 1
 	return nil
@@ -175,6 +221,12 @@ func (t *tx) Create(ctx context.Context, r *store.Resource) error {
 
 func (t *tx) Replace(ctx context.Context, r *store.Resource) error {
 	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if err := t.flushFor(ctx, r.Type); err != nil {
+		return err
+	}
+	if err := t.lockSubject(ctx, r.Type, r.ID); err != nil {
 		return err
 	}
 	ix, err := t.index(r)
@@ -200,7 +252,7 @@ func (t *tx) Replace(ctx context.Context, r *store.Resource) error {
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		cur, gerr := t.s.get(ctx, t.tx, t.scope, r.Type, r.ID, false)
+		cur, gerr := t.s.get(ctx, t.tx, t.scope, r.Type, r.ID)
 		if gerr != nil {
 			return gerr
 		}
@@ -217,14 +269,13 @@ func (t *tx) Replace(ctx context.Context, r *store.Resource) error {
 	}
 	if newDisplay != oldDisplay {
 		// Display values shown elsewhere changed: in the groups listing it
-		// as a member, and, for a group, in its users' groups.
-		if err := t.bumpWhere(ctx, "SELECT group_id FROM "+t.s.t.members+" WHERE tenant = ? AND directory = ? AND member_id = ?",
-			t.scope.Tenant, t.scope.Directory, r.ID); err != nil {
+		// as a member, and, for a group, in its users' groups (groups
+		// first: the lock order).
+		if err := t.bumpWhere(ctx, store.Group, t.groupsOf(r.ID)); err != nil {
 			return err
 		}
 		if r.Type == store.Group {
-			if err := t.bumpWhere(ctx, "SELECT member_id FROM "+t.s.t.members+" WHERE tenant = ? AND directory = ? AND group_id = ? AND member_type = 'User'",
-				t.scope.Tenant, t.scope.Directory, r.ID); err != nil {
+			if err := t.bumpUsersOf(ctx, r.ID); err != nil {
 				return err
 			}
 		}
@@ -253,6 +304,12 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 	if err := t.check(ctx); err != nil {
 		return err
 	}
+	if err := t.flushFor(ctx, typ); err != nil {
+		return err
+	}
+	if err := t.lockSubject(ctx, typ, id); err != nil {
+		return err
+	}
 	b := t.s.query()
 	b.w("DELETE FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND id = ", b.arg(id), " AND type = ", b.arg(string(typ)))
@@ -263,9 +320,13 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s %q", store.ErrNotFound, typ, id)
 	}
+	// The groups it was in change, and, for a group, its users' groups:
+	// bump them (groups first: the lock order), then drop the memberships.
+	if err := t.bumpWhere(ctx, store.Group, t.groupsOf(id)); err != nil {
+		return err
+	}
 	if typ == store.Group {
-		if err := t.bumpWhere(ctx, "SELECT member_id FROM "+t.s.t.members+" WHERE tenant = ? AND directory = ? AND group_id = ? AND member_type = 'User'",
-			t.scope.Tenant, t.scope.Directory, id); err != nil {
+		if err := t.bumpUsersOf(ctx, id); err != nil {
 			return err
 		}
 		b = t.s.query()
@@ -274,14 +335,6 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 		if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("sqlstore: delete: %w", err)
 		}
-	}
-	// The groups it was in change: bump them, then drop the memberships.
-	b = t.s.query()
-	b.w("UPDATE ", t.s.t.resources, " SET version = version + 1, last_modified = ", b.arg(t.s.clock().UnixMilli()),
-		" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND id IN (SELECT group_id FROM ",
-		t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND member_id = ", b.arg(id), ")")
-	if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
-		return fmt.Errorf("sqlstore: delete: %w", err)
 	}
 	b = t.s.query()
 	b.w("DELETE FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
@@ -310,9 +363,7 @@ func (t *tx) AddMembers(ctx context.Context, groupID string, members []store.Mem
 	for i := range added {
 		added[i].Display = display[added[i].Value]
 	}
-	if err := t.bumpUsers(ctx, added); err != nil {
-		return nil, err
-	}
+	t.bumpUsers(added, true)
 	return added, t.bump(ctx, groupID)
 }
 
@@ -354,9 +405,7 @@ func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []stri
 	for i := range removed {
 		removed[i].Display = display[removed[i].Value]
 	}
-	if err := t.bumpUsers(ctx, removed); err != nil {
-		return nil, err
-	}
+	t.bumpUsers(removed, false)
 	return removed, t.bump(ctx, groupID)
 }
 
@@ -383,8 +432,164 @@ func (t *tx) displays(ctx context.Context, ids []string) (map[string]string, err
 	return out, nil
 }
 
-// lockGroup checks that the group exists, locking its row in PostgreSQL so
-// concurrent membership changes queue.
+// maxLockAttempts bounds retryLocks: how often lockSubject takes its locks
+// again when the resource's groups keep changing while it waits for its
+// row, or when it is chosen to break a deadlock.
+const maxLockAttempts = 5
+
+// lockSubject takes, on PostgreSQL, the locks for writing (replacing or
+// deleting) the resource id, which bumps the groups it is a direct member
+// of: FOR NO KEY UPDATE on those groups, in id order, then FOR UPDATE on
+// its own row.
+//
+// The lock order. Every write path takes its row locks groups first, then
+// users, each kind in id order, and up front in the strongest mode it
+// will need (PostgreSQL can deadlock a transaction that strengthens a row
+// lock it holds while another waits for that row), so no two transactions
+// wait for each other:
+//
+//   - a user's writer locks its groups, then the user (lockSubject);
+//   - a group's writer locks the group FOR UPDATE (lockSubject, or
+//     lockGroup for AddMembers and RemoveMembers), then, when it commits,
+//     the users whose versions it bumps (flush), in one pass;
+//   - a member group is locked FOR KEY SHARE, so it cannot be deleted
+//     before the membership commits (checkMembers); a member user cannot
+//     be either, as flush locks and checks it.
+//
+// So a group's writer waits for a writer of one of its users, which never
+// waits for it: that user's groups, the group among them, were locked
+// first. The cost is that writers of users in a common group take turns.
+//
+// The groups are read before the row is locked, so a membership committed
+// in between would be missed; none can commit once the row is locked
+// (committing one bumps, so locks, the member), so the groups are read
+// again, and if any is new the locks are undone (ROLLBACK TO SAVEPOINT
+// releases them) and taken again.
+func (t *tx) lockSubject(ctx context.Context, typ store.ResourceType, id string) error {
+	if t.s.d != PostgreSQL || t.subjects[id] {
+		return nil
+	}
+	found := false
+	err := t.retryLocks(ctx, func() (bool, error) {
+		locked, err := t.groupIDs(ctx, id, " FOR NO KEY UPDATE")
+		if err != nil {
+			return false, err
+		}
+		b := t.s.query()
+		b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+			" AND id = ", b.arg(id), " AND type = ", b.arg(string(typ)), " FOR UPDATE")
+		var got string
+		err = t.tx.QueryRowContext(ctx, b.String(), b.args...).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A missing resource is left to the caller to report.
+			found = false
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("sqlstore: lock %s %q: %w", typ, id, err)
+		}
+		found = true
+		now, err := t.groupIDs(ctx, id, "")
+		if err != nil {
+			return false, err
+		}
+		for g := range now {
+			if !locked[g] {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if found {
+		if t.subjects == nil {
+			t.subjects = map[string]bool{}
+		}
+		t.subjects[id] = true
+	}
+	return nil
+}
+
+// retryLocks runs lock, which only takes row locks, in a savepoint (on
+// PostgreSQL). When lock asks to (again is true), or fails with a
+// deadlock, the savepoint is rolled back, which releases the locks it
+// took, and lock runs again after a short jittered pause, up to
+// maxLockAttempts times; the last attempt's request to run again is
+// ignored.
+//
+// The lock order rules deadlocks out for transactions that write one
+// resource, as the SCIM handler's do; one that writes several, or nested
+// groups, can still cross it. The locks are usually a transaction's first,
+// so backing them off, rather than failing it, then resolves the deadlock
+// without running the caller's code again.
+func (t *tx) retryLocks(ctx context.Context, lock func() (again bool, err error)) error {
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT scimkit_lock"); err != nil {
+		return fmt.Errorf("sqlstore: lock: %w", err)
+	}
+	for attempt := 1; ; attempt++ {
+		again, err := lock()
+		last := attempt >= maxLockAttempts
+		switch {
+		case err != nil && (!isDeadlock(err) || last):
+			return err
+		case err == nil && (!again || last):
+			if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT scimkit_lock"); err != nil {
+				return fmt.Errorf("sqlstore: lock: %w", err)
+			}
+			return nil
+		}
+		// Undo the locks; the savepoint stays for the next attempt.
+		if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT scimkit_lock"); err != nil {
+			return fmt.Errorf("sqlstore: lock: %w", err)
+		}
+		if err != nil {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// backoff sleeps a few jittered milliseconds, more after each attempt,
+// or until ctx is done.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(attempt) * time.Millisecond * time.Duration(1+rand.IntN(5))
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// groupIDs returns the groups id is a direct member of, in id order,
+// with lock (a locking clause, or "") applied to their rows.
+func (t *tx) groupIDs(ctx context.Context, id, lock string) (map[string]bool, error) {
+	b := t.s.query()
+	b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+		" AND type = 'Group' AND id IN (", t.groupsOf(id)(b), ") ORDER BY id", lock)
+	out := map[string]bool{}
+	err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return err
+		}
+		out[g] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: reading groups of %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// lockGroup checks that the group exists, locking its row FOR UPDATE in
+// PostgreSQL so concurrent membership changes queue (and so that, by the
+// lock order, no transaction holding one of its users waits for it).
 func (t *tx) lockGroup(ctx context.Context, groupID string) error {
 	b := t.s.query()
 	b.w("SELECT version FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
@@ -409,6 +614,7 @@ func (t *tx) lockGroup(ctx context.Context, groupID string) error {
 func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.Member) (display map[string]string, err error) {
 	seen := make(map[string]bool, len(members))
 	ids := make([]string, 0, len(members))
+	var groups []string
 	for _, m := range members {
 		if m.Type != store.User && m.Type != store.Group {
 			return nil, fmt.Errorf("%w: member %q has type %q", store.ErrInvalidMember, m.Value, m.Type)
@@ -419,6 +625,23 @@ func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.M
 		if !seen[m.Value] {
 			seen[m.Value] = true
 			ids = append(ids, m.Value)
+			if m.Type == store.Group {
+				groups = append(groups, m.Value)
+			}
+		}
+	}
+	if t.s.d == PostgreSQL && len(groups) > 0 {
+		// Member groups must still exist at commit: FOR KEY SHARE keeps
+		// them from being deleted, as a foreign key check would. (Member
+		// users are locked, and checked again, by flush.)
+		sort.Strings(groups)
+		for _, chunk := range chunks(groups, 500) {
+			b := t.s.query()
+			b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+				" AND type = 'Group' AND id IN (", b.list(chunk), ") ORDER BY id FOR KEY SHARE")
+			if err := each(ctx, t.tx, b.String(), b.args, func(*sql.Rows) error { return nil }); err != nil {
+				return nil, fmt.Errorf("sqlstore: checking members: %w", err)
+			}
 		}
 	}
 	found := make(map[string]string, len(ids))
@@ -471,42 +694,152 @@ func (t *tx) insertMembers(ctx context.Context, groupID string, members []store.
 	return added, nil
 }
 
-// bumpWhere bumps the version of every resource of the scope whose id the
-// subquery (with its arguments) selects: a change to their derived
-// attributes (see store.Resource.Version).
-func (t *tx) bumpWhere(ctx context.Context, idQuery string, args ...any) error {
+// bumpWhere bumps the version of every resource of type typ in the scope
+// whose id the subquery ids (written with b's placeholders) selects: a
+// change to their derived attributes (see store.Resource.Version). It
+// bumps groups, which the transaction has locked already (lockSubject); on
+// PostgreSQL it locks them again, in id order, in case it has not.
+func (t *tx) bumpWhere(ctx context.Context, typ store.ResourceType, ids func(b *builder) string) error {
 	b := t.s.query()
 	b.w("UPDATE ", t.s.t.resources, " SET version = version + 1, last_modified = ", b.arg(t.s.clock().UnixMilli()),
-		" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND id IN (")
-	// Renumber the subquery's placeholders after ours.
-	for _, a := range args {
-		idQuery = strings.Replace(idQuery, "?", b.arg(a), 1)
+		" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND type = ", b.arg(string(typ)), " AND id IN (")
+	if t.s.d == PostgreSQL {
+		b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+			" AND type = ", b.arg(string(typ)), " AND id IN (")
+		b.w(ids(b), ") ORDER BY id FOR NO KEY UPDATE")
+	} else {
+		b.w(ids(b))
 	}
-	b.w(idQuery, ")")
+	b.w(")")
 	if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: bump versions: %w", err)
 	}
 	return nil
 }
 
-// bumpUsers bumps the users among members: their groups changed.
-func (t *tx) bumpUsers(ctx context.Context, members []store.Member) error {
-	var ids []string
-	for _, m := range members {
-		if m.Type == store.User {
-			ids = append(ids, m.Value)
-		}
+// groupsOf is a subquery for bumpWhere: the groups id is a direct member
+// of.
+func (t *tx) groupsOf(id string) func(b *builder) string {
+	return func(b *builder) string {
+		return "SELECT group_id FROM " + t.s.t.members + " WHERE tenant = " + b.arg(t.scope.Tenant) +
+			" AND directory = " + b.arg(t.scope.Directory) + " AND member_id = " + b.arg(id)
 	}
+}
+
+// bumpUsers records that the users among members changed (their groups
+// did); flush writes the bumps. added says they were just made members.
+func (t *tx) bumpUsers(members []store.Member, added bool) {
+	at := t.s.clock().UnixMilli()
+	for _, m := range members {
+		if m.Type != store.User {
+			continue
+		}
+		if t.pending == nil {
+			t.pending = map[string]pendingBump{}
+		}
+		p := t.pending[m.Value]
+		t.pending[m.Value] = pendingBump{n: p.n + 1, at: at, added: p.added || added}
+	}
+}
+
+// bumpUsersOf records that the users that are direct members of group id
+// changed (the group was renamed or deleted).
+func (t *tx) bumpUsersOf(ctx context.Context, id string) error {
+	b := t.s.query()
+	b.w("SELECT member_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+		" AND group_id = ", b.arg(id), " AND member_type = 'User'")
+	var users []store.Member
+	err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return err
+		}
+		users = append(users, store.Member{Value: u, Type: store.User})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: reading members of %q: %w", id, err)
+	}
+	t.bumpUsers(users, false)
+	return nil
+}
+
+// flushFor flushes the pending bumps before the transaction reads or
+// writes users, so it sees them.
+func (t *tx) flushFor(ctx context.Context, typ store.ResourceType) error {
+	if typ != store.User {
+		return nil
+	}
+	return t.flush(ctx)
+}
+
+// flush writes the pending version bumps of users.
+//
+// A group's writers bump its users' versions, and a transaction may make
+// several such changes (a PUT renames the group, removes members and adds
+// others). Were each bump written at once, two transactions could lock one
+// another's users in alternating batches and deadlock; deferred, every
+// transaction locks all the users it bumps once, in id order. Update
+// flushes before committing, and the transaction before reading or
+// writing users, so its own reads see the bumps.
+func (t *tx) flush(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(t.pending))
+	for id := range t.pending {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	for _, chunk := range chunks(ids, 500) {
-		// A direct key lookup: (tenant, directory, id) is the primary key.
 		b := t.s.query()
-		b.w("UPDATE ", t.s.t.resources, " SET version = version + 1, last_modified = ", b.arg(t.s.clock().UnixMilli()),
-			" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
-			" AND id IN (", b.list(chunk), ") AND type = 'User'")
-		if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+		b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+			" AND type = 'User' AND id IN (", b.list(chunk), ")")
+		if t.s.d == PostgreSQL {
+			b.w(" ORDER BY id FOR NO KEY UPDATE")
+		}
+		exists := make(map[string]bool, len(chunk))
+		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			exists[id] = true
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("sqlstore: bump versions: %w", err)
 		}
+		// The rows are locked: update them a batch per distinct bump.
+		type bump struct{ n, at int64 }
+		batches := map[bump][]string{}
+		var order []bump
+		for _, id := range chunk {
+			p := t.pending[id]
+			if !exists[id] {
+				if p.added {
+					// Deleted since AddMembers or Create checked it.
+					return fmt.Errorf("%w: no User %q", store.ErrInvalidMember, id)
+				}
+				continue
+			}
+			k := bump{p.n, p.at}
+			if batches[k] == nil {
+				order = append(order, k)
+			}
+			batches[k] = append(batches[k], id)
+		}
+		for _, k := range order {
+			b := t.s.query()
+			b.w("UPDATE ", t.s.t.resources, " SET version = version + ", b.arg(k.n), ", last_modified = ", b.arg(k.at),
+				" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
+				" AND type = 'User' AND id IN (", b.list(batches[k]), ")")
+			if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+				return fmt.Errorf("sqlstore: bump versions: %w", err)
+			}
+		}
 	}
+	t.pending = nil
 	return nil
 }
 
@@ -561,6 +894,12 @@ func (t *tx) guard(ctx context.Context, fn func() error) error {
 	}
 	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT scimkit_stmt")
 	return err
+}
+
+// isDeadlock reports PostgreSQL's deadlock_detected.
+func isDeadlock(err error) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe) && pe.SQLState() == "40P01"
 }
 
 // isUnique reports a unique-constraint violation in either dialect.

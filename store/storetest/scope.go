@@ -257,6 +257,7 @@ func parallel(n int, fn func(i int) error) []error {
 }
 
 var concurrencyTests = []test{
+	{"DeletesAndMembershipChanges", deletesAndMembershipChanges},
 	{"CreateSameUserName", func(t *testing.T, s store.Store) {
 		const n = 20
 		errs := parallel(n, func(i int) error {
