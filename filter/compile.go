@@ -200,7 +200,7 @@ func indexLookups(n node, depth int) ([]IndexLookup, bool) {
 		if !ok {
 			return nil, false
 		}
-		merged, total := append([]IndexLookup(nil), l...), 0
+		merged := append([]IndexLookup(nil), l...)
 		for _, x := range r {
 			i := slices.IndexFunc(merged, func(m IndexLookup) bool { return m.Attr == x.Attr })
 			if i < 0 {
@@ -209,10 +209,7 @@ func indexLookups(n node, depth int) ([]IndexLookup, bool) {
 				merged[i].Values = append(append([]string(nil), merged[i].Values...), x.Values...)
 			}
 		}
-		for _, m := range merged {
-			total += len(m.Values)
-		}
-		return merged, total <= maxIndexProbes
+		return merged, probes(merged) <= maxIndexProbes
 	case *andNode:
 		l, lok := indexLookups(t.l, depth+1)
 		r, rok := indexLookups(t.r, depth+1)

@@ -32,6 +32,18 @@ const (
 	DefaultBulkMaxPayloadBytes = 1 << 20
 )
 
+// bulkMethods are the methods a bulk operation may use, with the write each
+// makes and the status it answers on success.
+var bulkMethods = map[string]struct {
+	kind   writeKind
+	status int
+}{
+	http.MethodPost:   {opCreate, http.StatusCreated},
+	http.MethodPut:    {opReplace, http.StatusOK},
+	http.MethodPatch:  {opPatch, http.StatusOK},
+	http.MethodDelete: {opDelete, http.StatusNoContent},
+}
+
 type bulkOp struct {
 	index   int
 	method  string
@@ -411,22 +423,17 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 		return
 	}
 	wop := writeOp{rt: rt, id: id, ifMatch: op.version}
-	switch op.method {
-	case http.MethodPost:
-		wop.kind, wop.status = opCreate, http.StatusCreated
+	if m, ok := bulkMethods[op.method]; ok {
+		wop.kind, wop.status = m.kind, m.status
+	} else {
+		err = badRequest(typeInvalidSyntax, "method %q is not POST, PUT, PATCH or DELETE", op.method)
+	}
+	if op.method == http.MethodPost {
 		if id != "" {
 			err = badRequest(typeInvalidPath, "POST needs a resource type path, not %q", path)
 		} else if op.bulkID == "" {
 			err = badRequest(typeInvalidSyntax, "POST needs a bulkId")
 		}
-	case http.MethodPut:
-		wop.kind, wop.status = opReplace, http.StatusOK
-	case http.MethodPatch:
-		wop.kind, wop.status = opPatch, http.StatusOK
-	case http.MethodDelete:
-		wop.kind, wop.status = opDelete, http.StatusNoContent
-	default:
-		err = badRequest(typeInvalidSyntax, "method %q is not POST, PUT, PATCH or DELETE", op.method)
 	}
 	if err == nil && op.method != http.MethodPost && id == "" {
 		err = badRequest(typeInvalidPath, "%s needs a resource path such as /Users/{id}", op.method)
@@ -480,11 +487,9 @@ func (h *Handler) refuseBulk(r *http.Request, scope store.Scope, op *bulkOp, err
 	if h.cfg.Audit == nil {
 		return
 	}
-	kind := map[string]writeKind{http.MethodPost: opCreate, http.MethodPut: opReplace,
-		http.MethodPatch: opPatch, http.MethodDelete: opDelete}
 	operation := strings.ToLower(op.method)
-	if k, ok := kind[op.method]; ok {
-		operation = k.String()
+	if m, ok := bulkMethods[op.method]; ok {
+		operation = m.kind.String()
 	}
 	se, _ := toSCIMError(err)
 	rec := store.AuditRecord{Scope: scope, Operation: operation, Status: se.Status, Error: se.Detail}

@@ -71,47 +71,11 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		}
 		return appendMap(dst, t, depth)
 	case []any:
-		if t == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, e := range t {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, t, func(dst []byte, e any) ([]byte, error) { return appendValue(dst, e, depth+1) })
 	case []map[string]any:
-		if t == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, e := range t {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, t, func(dst []byte, e map[string]any) ([]byte, error) { return appendValue(dst, e, depth+1) })
 	case []string:
-		if t == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, e := range t {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, e)
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, t, func(dst []byte, e string) ([]byte, error) { return appendString(dst, e), nil })
 	case map[string]string:
 		if t == nil {
 			return append(dst, "null"...), nil
@@ -133,6 +97,25 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		return append(dst, '}'), nil
 	}
 	return fallback(dst, v)
+}
+
+// appendArray writes s as a JSON array (null when nil), each element by
+// elem.
+func appendArray[T any](dst []byte, s []T, elem func([]byte, T) ([]byte, error)) ([]byte, error) {
+	if s == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i, e := range s {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = elem(dst, e); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, ']'), nil
 }
 
 func fallback(dst []byte, v any) ([]byte, error) {
