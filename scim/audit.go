@@ -14,7 +14,7 @@ func documentJSON(r *store.Resource, members bool) json.RawMessage {
 	if r == nil {
 		return nil
 	}
-	doc := r.Document()
+	doc := r.DocumentView()
 	dropInternal(doc)
 	if !members {
 		delete(doc, "members")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/scimkit/scimkit/auth"
@@ -55,6 +56,19 @@ func serveBench(h http.Handler, method, path, body string) *httptest.ResponseRec
 // memory store holding 10,000 users.
 func BenchmarkHandler(b *testing.B) {
 	srv, ids := benchServer(b, 10000)
+	// A group of 50 members, as in cmd/scimload's IdP mix.
+	var members []string
+	for _, id := range ids[:50] {
+		members = append(members, fmt.Sprintf(`{"value":"%s"}`, id))
+	}
+	rec := serveBench(srv, "POST", "/Groups", fmt.Sprintf(`{"schemas":["%s"],"displayName":"Bench","members":[%s]}`,
+		groupURN, strings.Join(members, ",")))
+	if rec.Code != http.StatusCreated {
+		b.Fatal(rec.Body.String())
+	}
+	var g map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &g)
+	groupID := g["id"].(string)
 	ops := []struct {
 		name, method string
 		path         func(i int) string
@@ -69,6 +83,25 @@ func BenchmarkHandler(b *testing.B) {
 		{"PatchReplace", "PATCH", func(i int) string { return "/Users/" + ids[i%len(ids)] }, func(i int) string {
 			return fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"replace","value":{"title":"T%d"}}]}`, patchURN, i)
 		}, 200},
+		{"PatchIdP", "PATCH", func(i int) string { return "/Users/" + ids[i%len(ids)] }, func(i int) string {
+			return fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"replace","path":"title","value":"Title %d"},{"op":"replace","value":{"active":%t}}]}`,
+				patchURN, i, i%4 != 0)
+		}, 200},
+		{"Put", "PUT", func(i int) string { return "/Users/" + ids[i%len(ids)] }, func(i int) string {
+			k := i % len(ids)
+			return fmt.Sprintf(`{"schemas":["%s","%s"],"userName":"user%06d@example.com","externalId":"ext-%d",`+
+				`"name":{"givenName":"Given%d","familyName":"Family%d"},"displayName":"Given%d Family%d","title":"Title %d","active":%t,`+
+				`"emails":[{"value":"user%06d@example.com","type":"work","primary":true}],"%s":{"employeeNumber":"%d","department":"Dept %d"}}`,
+				userURN, enterpriseURN, k, k, k, k, k, k, i, i%4 != 0, k, enterpriseURN, k, k%20)
+		}, 200},
+		{"PatchGroupMember", "PATCH", func(int) string { return "/Groups/" + groupID }, func(i int) string {
+			// Add a user on even iterations, remove it again on odd ones.
+			u := ids[1000+(i/2)%1000]
+			if i%2 == 0 {
+				return fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"add","path":"members","value":[{"value":"%s"}]}]}`, patchURN, u)
+			}
+			return fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"remove","path":"members[value eq \"%s\"]"}]}`, patchURN, u)
+		}, 204},
 		{"Create", "POST", func(int) string { return "/Users" }, func(i int) string {
 			return fmt.Sprintf(`{"schemas":["%s"],"userName":"new%d-%s@example.com"}`, userURN, i, b.Name())
 		}, 201},

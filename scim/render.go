@@ -80,7 +80,14 @@ func (h *Handler) baseURL(r *http.Request) string {
 
 // render turns a stored resource into the JSON object sent to clients.
 func (h *Handler) render(base string, rt *resourceType, res *store.Resource, p projection) map[string]any {
-	doc := res.Document()
+	// Only an excludedAttributes projection changes values below the top
+	// level (deletePath); everything else reads them, so a view will do.
+	var doc map[string]any
+	if len(p.attributes) == 0 && len(p.excluded) > 0 {
+		doc = res.Document()
+	} else {
+		doc = res.DocumentView()
+	}
 	dropInternal(doc)
 	schemas := []any{rt.core.ID}
 	for i := range rt.extensions {

@@ -116,7 +116,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 			}
 			total += page.Total
 			for _, res := range page.Resources {
-				items = append(items, item{rt: pt.rt, res: res, key: q.SortBy.SortValue(res.Document())})
+				items = append(items, item{rt: pt.rt, res: res, key: q.SortBy.SortValue(res.DocumentView())})
 				sorter = q.SortBy
 			}
 		}

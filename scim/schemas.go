@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
+	filterparser "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
@@ -144,11 +145,21 @@ func lookupKey(m map[string]any, name string) (string, bool) {
 	return "", false
 }
 
-// eqFilter compiles `attr eq "value"` for this resource type, quoting the
-// value as a JSON string whatever it contains.
+// eqFilter compiles `attr eq "value"` for this resource type, whatever
+// value contains. The expression is built rather than parsed from text
+// (this runs on every group PATCH and rename): filter.Compile expects
+// string values as the parser leaves them, JSON escapes in place.
 func (rt *resourceType) eqFilter(attr, value string) (*filter.Filter, error) {
-	quoted, _ := json.Marshal(value) // a string always marshals
-	f, err := filter.Parse(attr+" eq "+string(quoted), rt.filterOpts...)
+	if strings.ContainsRune(value, '\\') {
+		quoted, _ := json.Marshal(value) // a string always marshals
+		value = string(quoted[1 : len(quoted)-1])
+	}
+	expr := &filterparser.AttributeExpression{
+		AttributePath: filterparser.AttributePath{AttributeName: attr},
+		Operator:      filterparser.EQ,
+		CompareValue:  value,
+	}
+	f, err := filter.Compile(expr, rt.filterOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("scim: %s filter: %w", attr, err)
 	}

@@ -159,6 +159,25 @@ func (r *Resource) Document() map[string]any {
 	if doc == nil {
 		doc = make(map[string]any, 4)
 	}
+	return r.document(doc)
+}
+
+// DocumentView returns what Document returns at a fraction of the cost,
+// for reading it: evaluating a filter, sorting, encoding. Only the
+// top-level map and what the resource adds to it (id, meta, members,
+// groups) are new, and may be changed; every other value in it is r's
+// own, so it must not be modified and changes when r's attributes do.
+func (r *Resource) DocumentView() map[string]any {
+	doc := make(map[string]any, len(r.Attributes)+4)
+	for k, v := range r.Attributes {
+		doc[k] = v
+	}
+	return r.document(doc)
+}
+
+// document adds id, meta and members or groups to doc, which holds r's
+// attributes.
+func (r *Resource) document(doc map[string]any) map[string]any {
 	doc["id"] = r.ID
 	doc["meta"] = map[string]any{
 		"resourceType": string(r.Type),

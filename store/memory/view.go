@@ -282,7 +282,7 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 		}
 		var doc map[string]any
 		if q.Filter != nil {
-			doc = v.resource(typ, e, withMembers, false).Document()
+			doc = v.resource(typ, e, withMembers, false).DocumentView()
 			v.s.matches.Add(1)
 			if !q.Filter.Match(doc) {
 				continue
@@ -291,7 +291,7 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 		h := hit{e: e}
 		if q.SortBy != nil && q.Count != 0 {
 			if doc == nil || !withMembers {
-				doc = v.resource(typ, e, true, false).Document()
+				doc = v.resource(typ, e, true, false).DocumentView()
 			}
 			h.key = q.SortBy.SortValue(doc)
 		}

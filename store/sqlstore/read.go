@@ -383,7 +383,7 @@ func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ sto
 			}
 			kept := rs[:0]
 			for _, r := range rs {
-				if residual.Match(r.Document()) {
+				if residual.Match(r.DocumentView()) {
 					kept = append(kept, r)
 				}
 			}
@@ -392,7 +392,7 @@ func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ sto
 		if !sqlSorted {
 			keys := make([]any, len(rs))
 			for i, r := range rs {
-				keys[i] = q.SortBy.SortValue(r.Document())
+				keys[i] = q.SortBy.SortValue(r.DocumentView())
 			}
 			idx := make([]int, len(rs))
 			for i := range idx {
