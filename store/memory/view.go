@@ -271,7 +271,7 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 	// A filter that is only equalities on an indexed attribute never looks
 	// at members, so a group's (possibly huge) member list is left out of
 	// the documents it is evaluated on.
-	_, _, eqOnly := q.Filter.Equalities()
+	eqAttr, _, eqOnly := q.Filter.Equalities()
 	withMembers := !eqOnly
 	var hits []hit
 	for i, e := range v.candidates(typ, q) {
@@ -282,9 +282,21 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 		}
 		var doc map[string]any
 		if q.Filter != nil {
-			doc = v.resource(typ, e, withMembers, false).DocumentView()
+			var subject map[string]any
+			switch {
+			case eqOnly && eqAttr == "id":
+				// The id is all such a filter reads.
+				subject = map[string]any{"id": e.id}
+			case eqOnly:
+				// userName, externalId and displayName are stored
+				// attributes: the document would only add to them.
+				subject = e.attrs
+			default:
+				doc = v.resource(typ, e, withMembers, false).DocumentView()
+				subject = doc
+			}
 			v.s.matches.Add(1)
-			if !q.Filter.Match(doc) {
+			if !q.Filter.Match(subject) {
 				continue
 			}
 		}

@@ -108,6 +108,7 @@ var listTests = []test{
 			{`id eq "nope"`, []string{}},
 			{`externalId eq "E-2"`, []string{"u2"}},
 			{`externalId eq "E-1"`, []string{"u1"}},
+			{`externalId eq "e-1"`, []string{"u3"}}, // externalId is case-exact: not u1
 			{`externalId eq "E-1" or externalId eq "E-5"`, []string{"u1", "u5"}},
 			{`displayName eq "alice smith"`, []string{"u1"}},
 			{`userName co "A"`, []string{"u1", "u3", "u4"}},
