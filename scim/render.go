@@ -21,6 +21,9 @@ func parseProjection(attributes, excluded string) projection {
 }
 
 func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -69,11 +72,17 @@ func (h *Handler) baseURL(r *http.Request) string {
 	}
 	// http.StripPrefix leaves RequestURI untouched, so the mount prefix is
 	// what RequestURI's path has before r.URL.Path.
-	prefix := ""
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
-		if i := strings.LastIndex(u.Path, r.URL.Path); i > 0 && strings.HasSuffix(u.Path, r.URL.Path) {
-			prefix = u.Path[:i]
+	path, _, _ := strings.Cut(r.RequestURI, "?")
+	if strings.IndexByte(path, '%') >= 0 || !strings.HasPrefix(path, "/") {
+		// Escaped (or absolute-form): decode it as net/http did.
+		path = ""
+		if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+			path = u.Path
 		}
+	}
+	prefix := ""
+	if i := len(path) - len(r.URL.Path); i > 0 && strings.HasSuffix(path, r.URL.Path) {
+		prefix = path[:i]
 	}
 	return scheme + "://" + r.Host + prefix
 }

@@ -251,3 +251,13 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 	_, err := scim.NewHandler(scim.Config{})
 	require.Error(t, err)
 }
+
+// The mount prefix in meta.location is found for escaped request paths too.
+func TestLocationWithEscapedRequestPath(t *testing.T) {
+	c := newClient(t, scim.Config{})
+	id := c.must(http.StatusCreated, "POST", "/Users", fullUser()).body["id"].(string)
+	for _, path := range []string{"/Users/" + id, "/Users/" + strings.Replace(id, "-", "%2D", 1), "/Users/" + id + "?attributes=meta"} {
+		r := c.must(http.StatusOK, "GET", path, nil)
+		assert.Equal(t, c.base+"/Users/"+id, at(r.body, "meta", "location"), path)
+	}
+}
