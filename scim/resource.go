@@ -3,7 +3,6 @@ package scim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -12,16 +11,19 @@ import (
 
 	"github.com/elimity-com/scim/schema"
 
+	"github.com/scimkit/scimkit/internal/jsondec"
 	"github.com/scimkit/scimkit/store"
 )
 
 // readJSON decodes a request body that must be one JSON object. It is
 // stricter than encoding/json where the difference matters for security:
 // invalid UTF-8 (which encoding/json silently replaces) and duplicate
-// object keys (of which encoding/json silently keeps the last, so two
-// parsers could disagree on what a request says) are refused with 400
-// invalidSyntax. The body is bounded by the handler's MaxBytesReader and
-// nesting by encoding/json's depth limit.
+// object keys, ignoring case (of which encoding/json silently keeps the
+// last, so two parsers could disagree on what a request says), are refused
+// with 400 invalidSyntax, a NUL character in any key or string with 400
+// invalidValue. The body is bounded by the handler's MaxBytesReader and
+// nesting by jsondec.MaxDepth (encoding/json's limit). jsondec checks all
+// of it while decoding, in one pass.
 func readJSON(r *http.Request) (map[string]any, error) {
 	if r.Body == nil {
 		return nil, badRequest(typeInvalidSyntax, "request body is empty")
@@ -37,110 +39,39 @@ func readJSON(r *http.Request) (map[string]any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, badRequest(typeInvalidSyntax, "request body is empty")
 	}
-	if !utf8.Valid(raw) {
-		return nil, badRequest(typeInvalidSyntax, "request body is not valid UTF-8")
+	m, err := jsondec.DecodeObject(raw)
+	if err == nil {
+		return m, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	var de *jsondec.Error
+	if !errors.As(err, &de) {
 		return nil, badRequest(typeInvalidSyntax, "request body is not valid JSON: %v", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, badRequest(typeInvalidSyntax, "request body has data after the JSON object")
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
+	switch {
+	case errors.Is(err, jsondec.ErrInvalidUTF8):
+		return nil, badRequest(typeInvalidSyntax, "request body is not valid UTF-8 (byte %d)", de.Offset)
+	case errors.Is(err, jsondec.ErrNotObject):
 		return nil, badRequest(typeInvalidSyntax, "request body must be a JSON object")
-	}
-	if key, dup := duplicateKey(raw); dup {
-		return nil, badRequest(typeInvalidSyntax, "key %q appears twice in one JSON object", key)
-	}
-	if hasNUL(m) {
+	case errors.Is(err, jsondec.ErrTrailingData):
+		return nil, badRequest(typeInvalidSyntax, "request body has data after the JSON object")
+	case errors.Is(err, jsondec.ErrDuplicateKey):
+		// SCIM attribute names (and schema URNs) are case-insensitive, so
+		// keys differing only in case are duplicates too.
+		return nil, badRequest(typeInvalidSyntax, "key %q appears twice in one JSON object", de.Key)
+	case errors.Is(err, jsondec.ErrNUL):
 		// JSON allows "\u0000", no SCIM value needs it, and PostgreSQL
 		// cannot store it: refused the same on every store.
 		return nil, badRequest(typeInvalidValue, "strings may not contain the NUL character")
 	}
-	return m, nil
-}
-
-// hasNUL reports a NUL character in any key or string of a decoded body.
-func hasNUL(v any) bool {
-	switch t := v.(type) {
-	case string:
-		return strings.IndexByte(t, 0) >= 0
-	case map[string]any:
-		for k, e := range t {
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
-				return true
-			}
-		}
-	case []any:
-		for _, e := range t {
-			if hasNUL(e) {
-				return true
-			}
-		}
-	}
-	return false
+	// ErrSyntax or ErrTooDeep: "invalid character 'x' after object key at
+	// byte 17".
+	return nil, badRequest(typeInvalidSyntax, "request body is not valid JSON: %v", err)
 }
 
 // validText reports whether a string from the URL can name anything:
 // valid UTF-8 without NUL.
 func validText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
-// duplicateKey reports the first key that appears twice in one object of
-// an already valid JSON document, ignoring case.
-func duplicateKey(raw []byte) (string, bool) {
-	type frame struct {
-		obj     bool
-		wantKey bool
-		keys    map[string]struct{}
-	}
-	var stack []*frame
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	valueDone := func() {
-		if n := len(stack); n > 0 && stack[n-1].obj {
-			stack[n-1].wantKey = true
-		}
-	}
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false // io.EOF; the document was decoded already
-		}
-		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
-			if d, isDelim := tok.(json.Delim); isDelim && d == '}' {
-				stack = stack[:n-1]
-				valueDone()
-				continue
-			}
-			key, _ := tok.(string)
-			// SCIM attribute names (and schema URNs) are case-insensitive,
-			// so keys differing only in case are duplicates too.
-			folded := strings.ToLower(key)
-			if _, seen := stack[n-1].keys[folded]; seen {
-				return key, true
-			}
-			stack[n-1].keys[folded] = struct{}{}
-			stack[n-1].wantKey = false
-			continue
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{obj: true, wantKey: true, keys: map[string]struct{}{}})
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-		case json.Delim(']'), json.Delim('}'):
-			stack = stack[:len(stack)-1]
-			valueDone()
-		default:
-			valueDone()
-		}
-	}
 }
 
 // decoded is a client-supplied resource after normalisation and validation.
