@@ -500,7 +500,11 @@ func isTrue(v any) bool {
 
 // primaryAttrs lists the multi-valued attributes with a "primary"
 // sub-attribute, as (extension URN or "", attribute name) pairs.
-func (rt *resourceType) primaryAttrs() [][2]string {
+func (rt *resourceType) primaryAttrs() [][2]string { return rt.primaries }
+
+// findPrimaryAttrs lists the multi-valued attributes with a "primary"
+// sub-attribute, once, when the resource type is made.
+func (rt *resourceType) findPrimaryAttrs() [][2]string {
 	var out [][2]string
 	add := func(urn string, attrs []schema.CoreAttribute) {
 		for _, a := range attrs {
