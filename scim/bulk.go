@@ -91,7 +91,7 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request) {
 			results = append(results, op.result)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{bulkResponseURN}, "Operations": results})
+	h.writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{bulkResponseURN}, "Operations": results})
 }
 
 // parseBulk checks the request as a whole; nothing is applied when it

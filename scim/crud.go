@@ -14,17 +14,20 @@ func (h *Handler) scope(r *http.Request) (store.Scope, error) {
 }
 
 func queryProjection(r *http.Request) projection {
+	if r.URL.RawQuery == "" {
+		return projection{}
+	}
 	q := r.URL.Query()
 	return parseProjection(q.Get("attributes"), q.Get("excludedAttributes"))
 }
 
 func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, rt *resourceType, res *store.Resource) {
 	base := h.baseURL(r)
-	w.Header().Set("ETag", res.ETag())
+	w.Header().Set("ETag", res.ETag()) // render puts the same in meta.version
 	if status == http.StatusCreated {
 		w.Header().Set("Location", base+rt.endpoint+"/"+res.ID)
 	}
-	writeJSON(w, status, h.render(base, rt, res, queryProjection(r)))
+	h.writeJSON(w, status, h.render(base, rt, res, queryProjection(r)))
 }
 
 func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceType, id string) {

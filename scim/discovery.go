@@ -10,7 +10,7 @@ import (
 // The discovery endpoints describe exactly what this handler does.
 
 func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	h.writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":               []string{spcSchema},
 		"documentationUri":      h.cfg.DocumentationURI,
 		"patch":                 map[string]any{"supported": true},
@@ -63,7 +63,7 @@ func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string
 	if id != "" {
 		for _, s := range schemas {
 			if strings.EqualFold(s.ID, id) {
-				writeJSON(w, http.StatusOK, h.schemaJSON(base, s))
+				h.writeJSON(w, http.StatusOK, h.schemaJSON(base, s))
 				return
 			}
 		}
@@ -74,7 +74,7 @@ func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string
 	for _, s := range schemas {
 		out = append(out, h.schemaJSON(base, s))
 	}
-	writeList(w, out)
+	h.writeList(w, out)
 }
 
 func (h *Handler) resourceTypeJSON(base string, rt *resourceType) map[string]any {
@@ -99,7 +99,7 @@ func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request, nam
 	if name != "" {
 		for _, rt := range h.types {
 			if strings.EqualFold(rt.name, name) {
-				writeJSON(w, http.StatusOK, h.resourceTypeJSON(base, rt))
+				h.writeJSON(w, http.StatusOK, h.resourceTypeJSON(base, rt))
 				return
 			}
 		}
@@ -110,9 +110,9 @@ func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request, nam
 	for _, rt := range h.types {
 		out = append(out, h.resourceTypeJSON(base, rt))
 	}
-	writeList(w, out)
+	h.writeList(w, out)
 }
 
-func writeList(w http.ResponseWriter, resources []any) {
-	writeListResponse(w, len(resources), 1, resources)
+func (h *Handler) writeList(w http.ResponseWriter, resources []any) {
+	h.writeListResponse(w, len(resources), 1, resources)
 }

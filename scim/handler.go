@@ -154,6 +154,7 @@ type Handler struct {
 	users  *resourceType
 	groups *resourceType
 	types  []*resourceType
+	bufs   bufferPool
 }
 
 // NewHandler validates cfg and returns a Handler serving it.

@@ -162,13 +162,13 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, rt *resource
 	for _, res := range page.Resources {
 		resources = append(resources, h.render(base, rt, res, p.proj))
 	}
-	writeListResponse(w, page.Total, q.StartIndex, resources)
+	h.writeListResponse(w, page.Total, q.StartIndex, resources)
 }
 
 // writeListResponse writes an RFC 7644 §3.4.2 ListResponse; resources is
 // never nil, so Resources is always an array (Entra rejects null).
-func writeListResponse(w http.ResponseWriter, total, startIndex int, resources []any) {
-	writeJSON(w, http.StatusOK, map[string]any{
+func (h *Handler) writeListResponse(w http.ResponseWriter, total, startIndex int, resources []any) {
+	h.writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []string{listResponseSchema},
 		"totalResults": total,
 		"itemsPerPage": len(resources),

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
@@ -299,9 +300,13 @@ func deletePath(rt *resourceType, doc map[string]any, path string) {
 	}
 }
 
-// writeJSON writes v as a SCIM JSON response.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := jsonenc.Marshal(v)
+// writeJSON writes v as a SCIM JSON response, encoded into a buffer from
+// the handler's pool.
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	buf := h.bufs.get()
+	defer h.bufs.put(buf)
+	body, err := jsonenc.Append((*buf)[:0], v)
+	*buf = body
 	if err != nil {
 		http.Error(w, `{"schemas":["`+errorURN+`"],"status":"500","detail":"response encoding failed"}`, http.StatusInternalServerError)
 		return
@@ -309,4 +314,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// bufferPool recycles response buffers. http.ResponseWriter.Write copies
+// what it is given before returning, so a buffer is free again once the
+// response is written.
+type bufferPool struct{ p sync.Pool }
+
+// maxPooledBuffer is the largest buffer kept for reuse: a rare huge
+// response (a list of large groups) is not held on to.
+const maxPooledBuffer = 64 << 10
+
+func (bp *bufferPool) get() *[]byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 2048)
+	return &b
+}
+
+func (bp *bufferPool) put(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		bp.p.Put(b)
+	}
 }

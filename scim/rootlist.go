@@ -134,5 +134,5 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 	for _, it := range items {
 		resources = append(resources, h.render(base, it.rt, it.res, p.proj))
 	}
-	writeListResponse(w, total, start, resources)
+	h.writeListResponse(w, total, start, resources)
 }
