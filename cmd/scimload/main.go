@@ -176,7 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		rep.Runs = append(rep.Runs, res)
 	}
-	rep.Comparison = compare(rep.Runs)
+	rep.Comparison, rep.RatioOf = compare(rep.Runs)
 	if o.json {
 		err = writeJSON(stdout, rep)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -62,25 +63,60 @@ func (r *RunResult) finish() {
 
 // Report is the output of a whole invocation.
 type Report struct {
-	Runs       []RunResult     `json:"runs"`
+	Runs []RunResult `json:"runs"`
+	// RatioOf names the two targets whose values each comparison row's
+	// Ratio divides: RatioOf[0] / RatioOf[1].
+	RatioOf    []string        `json:"ratio_of,omitempty"`
 	Comparison []ComparisonRow `json:"comparison,omitempty"`
 }
 
-// ComparisonRow is one metric across targets. Ratio is scimkit's memory
-// target divided by elimity's (for throughput, higher is better for
-// scimkit; for latency, lower is).
+// ComparisonRow is one metric across targets. Ratio is the value of the
+// report's RatioOf[0] divided by that of RatioOf[1], when both have one
+// (for throughput, higher is better for the first; for latency, lower
+// is).
 type ComparisonRow struct {
 	Metric string             `json:"metric"`
 	Values map[string]float64 `json:"values"`
-	Ratio  float64            `json:"ratio_memory_over_elimity,omitempty"`
+	Ratio  float64            `json:"ratio,omitempty"`
 }
 
-// compare builds the comparison rows for runs of several targets.
-func compare(runs []RunResult) []ComparisonRow {
-	if len(runs) < 2 {
-		return nil
+// ratioPair chooses the two targets of runs the comparison divides, as
+// numerator and denominator: a scimkit target (memory, else sqlite) over a
+// reference (elimity, else bare) when runs have both, such as memory over
+// elimity with -target all; otherwise the second target run over the
+// first. ok is false when fewer than two distinct targets ran.
+func ratioPair(runs []RunResult) (num, den string, ok bool) {
+	var targets []string
+	for _, r := range runs {
+		if !slices.Contains(targets, r.Target) {
+			targets = append(targets, r.Target)
+		}
 	}
-	var rows []ComparisonRow
+	if len(targets) < 2 {
+		return "", "", false
+	}
+	first := func(names ...string) string {
+		for _, n := range names {
+			if slices.Contains(targets, n) {
+				return n
+			}
+		}
+		return ""
+	}
+	num, den = first(targetMemory, targetSQLite), first(targetElimity, targetBare)
+	if num == "" || den == "" {
+		num, den = targets[1], targets[0]
+	}
+	return num, den, true
+}
+
+// compare builds the comparison rows for runs of several targets, and
+// names the numerator and denominator of their ratios (see ratioPair).
+func compare(runs []RunResult) (rows []ComparisonRow, ratioOf []string) {
+	num, den, ok := ratioPair(runs)
+	if !ok {
+		return nil, nil
+	}
 	add := func(metric string, get func(RunResult) (float64, bool)) {
 		row := ComparisonRow{Metric: metric, Values: make(map[string]float64)}
 		for _, r := range runs {
@@ -88,8 +124,8 @@ func compare(runs []RunResult) []ComparisonRow {
 				row.Values[r.Target] = v
 			}
 		}
-		if m, e := row.Values[targetMemory], row.Values[targetElimity]; m > 0 && e > 0 {
-			row.Ratio = m / e
+		if n, d := row.Values[num], row.Values[den]; n > 0 && d > 0 {
+			row.Ratio = n / d
 		}
 		if len(row.Values) > 0 {
 			rows = append(rows, row)
@@ -134,7 +170,7 @@ func compare(runs []RunResult) []ComparisonRow {
 		add(name+" req/s", steady(func(p PhaseResult) (float64, bool) { o, ok := find(p); return o.RPS, ok }))
 		add(name+" p99 ms", steady(func(p PhaseResult) (float64, bool) { o, ok := find(p); return o.Latency.P99, ok }))
 	}
-	return rows
+	return rows, []string{num, den}
 }
 
 // writeJSON writes rep as indented JSON.
@@ -177,7 +213,11 @@ func writeText(w io.Writer, rep Report) error {
 	for _, r := range rep.Runs {
 		targets = append(targets, r.Target)
 	}
-	fmt.Fprintln(w, "\n== comparison (ratio = memory / elimity)")
+	ratio := "no ratio"
+	if len(rep.RatioOf) == 2 {
+		ratio = "ratio = " + rep.RatioOf[0] + " / " + rep.RatioOf[1]
+	}
+	fmt.Fprintf(w, "\n== comparison (%s)\n", ratio)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "metric\t%s\tratio\t\n", strings.Join(targets, "\t"))
 	for _, row := range rep.Comparison {
