@@ -106,14 +106,11 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 
 	// elimity's Validate demands the core URN in "schemas", spelled
 	// exactly; checkSchemas above already enforced it for client bodies.
-	core := make(map[string]any, len(body))
-	for k, v := range body {
-		core[k] = v
-	}
-	core["schemas"] = []any{rt.core.ID}
-	valid, serr := rt.core.Validate(core)
+	// body is normalize's fresh map, so it can be set in place.
+	body["schemas"] = []any{rt.core.ID}
+	valid, serr := rt.core.Validate(body)
 	if serr != nil {
-		return nil, locateInvalid(rt, core, *serr)
+		return nil, locateInvalid(rt, body, *serr)
 	}
 
 	out := &decoded{attrs: make(map[string]any, len(valid)+1)}
