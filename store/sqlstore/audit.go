@@ -39,7 +39,7 @@ var (
 // Record inserts rec outside any transaction (for failed requests and
 // audited reads).
 func (a *AuditSink) Record(ctx context.Context, rec store.AuditRecord) error {
-	return a.insert(ctx, a.s.db, rec)
+	return a.insert(ctx, a.s.dbr, rec)
 }
 
 // RecordTx inserts rec through tx, the open transaction of a Store.Update
@@ -47,20 +47,20 @@ func (a *AuditSink) Record(ctx context.Context, rec store.AuditRecord) error {
 // change. It fails if tx belongs to another kind of store, to a Store on
 // another database or table prefix, or has finished.
 func (a *AuditSink) RecordTx(ctx context.Context, storeTx store.Tx, rec store.AuditRecord) error {
-	sqlTx, ok := TxOf(storeTx)
-	if !ok {
+	if _, ok := TxOf(storeTx); !ok {
 		if _, ours := storeTx.(*tx); ours {
 			return errors.New("sqlstore: audit: the transaction has already finished")
 		}
 		return fmt.Errorf("sqlstore: audit: RecordTx needs a transaction of a sqlstore.Store, got %T (is the handler's store another store?)", storeTx)
 	}
-	if t := storeTx.(*tx); t.s.db != a.s.db || t.s.prefix != a.s.prefix {
+	t := storeTx.(*tx)
+	if t.s.db != a.s.db || t.s.prefix != a.s.prefix {
 		return errors.New("sqlstore: audit: the transaction belongs to a sqlstore.Store on another database or table prefix")
 	}
-	return a.insert(ctx, sqlTx, rec)
+	return a.insert(ctx, t.run, rec)
 }
 
-func (a *AuditSink) insert(ctx context.Context, db querier, rec store.AuditRecord) error {
+func (a *AuditSink) insert(ctx context.Context, db *runner, rec store.AuditRecord) error {
 	before, err := auditDoc(rec.Before)
 	if err != nil {
 		return fmt.Errorf("sqlstore: audit: before document: %w", err)
@@ -87,7 +87,7 @@ func (a *AuditSink) insert(ctx context.Context, db querier, rec store.AuditRecor
 		b.arg(at.UnixMilli()), ", ", b.arg(rec.Scope.Tenant), ", ", b.arg(rec.Scope.Directory), ", ", b.arg(rec.Actor), ", ",
 		b.arg(rec.Operation), ", ", b.arg(string(rec.ResourceType)), ", ", b.arg(rec.ResourceID), ", ",
 		b.arg(before), ", ", b.arg(after), ", ", b.arg(added), ", ", b.arg(removed), ", ", b.arg(rec.Status), ", ", b.arg(rec.Error), ")")
-	if _, err := db.ExecContext(ctx, b.String(), b.args...); err != nil {
+	if _, err := db.exec(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: audit: %w", err)
 	}
 	return nil
@@ -137,7 +137,7 @@ func (a *AuditSink) AuditRecords(ctx context.Context, scope store.Scope, q store
 	}
 	b.w(" ORDER BY seq DESC LIMIT ", b.arg(limit))
 	var out []store.AuditRecord
-	err := each(ctx, a.s.db, b.String(), b.args, func(rows *sql.Rows) error {
+	err := each(ctx, a.s.dbr, b.String(), b.args, func(rows *sql.Rows) error {
 		var (
 			rec            = store.AuditRecord{Scope: scope}
 			at             int64

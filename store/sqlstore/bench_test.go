@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/elimity-com/scim/schema"
@@ -193,15 +194,17 @@ func BenchmarkListPage100(b *testing.B) {
 	}
 }
 
+var createSeq atomic.Int64
+
 func BenchmarkCreate(b *testing.B) {
 	for _, d := range dialects() {
 		b.Run(d, func(b *testing.B) {
 			s := fixture(b, d, 10000)
 			ctx := context.Background()
 			b.ReportAllocs()
-			i := 0
 			for b.Loop() {
-				i++
+				// Unique across runs on the shared fixture (-count).
+				i := createSeq.Add(1)
 				err := s.Update(ctx, benchScope, func(ctx context.Context, tx store.Tx) error {
 					return tx.Create(ctx, &store.Resource{Type: store.User, ID: fmt.Sprintf("new-%s-%d", b.Name(), i),
 						Attributes: map[string]any{"userName": fmt.Sprintf("new-%d-%s@example.com", i, b.Name()), "active": true}})

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/scimkit/scimkit/store"
@@ -17,20 +18,16 @@ func (t *tx) GroupsOf(ctx context.Context, typ store.ResourceType, id string) ([
 	b := t.s.query()
 	b.w("SELECT group_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ",
 		b.arg(t.scope.Directory), " AND member_id = ", b.arg(id), " AND member_type = ", b.arg(string(typ)), " ORDER BY group_id")
-	rows, err := t.tx.QueryContext(ctx, b.String(), b.args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: groups of %s %q: %w", typ, id, err)
-	}
-	defer rows.Close()
 	var ids []string
-	for rows.Next() {
+	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 		var gid string
 		if err := rows.Scan(&gid); err != nil {
-			return nil, fmt.Errorf("sqlstore: groups of %s %q: %w", typ, id, err)
+			return err
 		}
 		ids = append(ids, gid)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: groups of %s %q: %w", typ, id, err)
 	}
 	return ids, nil

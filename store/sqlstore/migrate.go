@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // migration is one versioned schema step. Its statements use {p} for the
@@ -115,8 +116,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 // migrationTx runs fn in a transaction that holds the migration lock, and
-// commits it unless fn fails.
-func (s *Store) migrationTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+// commits it unless fn fails. On SQLite, replicas opening a new database at
+// once can meet SQLITE_BUSY that the busy timeout does not absorb (one of
+// them is switching the file to WAL); each step is idempotent, so it is
+// tried again, for as long as the busy timeout would have waited.
+func (s *Store) migrationTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	const patience = 10 * time.Second
+	deadline := time.Now().Add(patience)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := s.migrationTxOnce(ctx, fn)
+		if err == nil || s.d != SQLite || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+func (s *Store) migrationTxOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -39,14 +39,14 @@ func scanResource(sc scanner) (*store.Resource, int64, error) {
 
 // Get returns the resource of type typ with the given id in scope.
 func (s *Store) Get(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
-	return s.get(ctx, s.db, scope, typ, id)
+	return s.get(ctx, s.dbr, scope, typ, id)
 }
 
 // List returns the page of resources of type typ in scope that q selects.
 // Its statements run in one read snapshot, so the total and the page agree
 // even while others write.
 func (s *Store) List(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query) (page *store.Page, err error) {
-	err = s.snapshot(ctx, func(db querier) error {
+	err = s.snapshot(ctx, func(db *runner) error {
 		page, err = s.list(ctx, db, scope, typ, q)
 		return err
 	})
@@ -54,36 +54,33 @@ func (s *Store) List(ctx context.Context, scope store.Scope, typ store.ResourceT
 }
 
 // snapshot runs fn against one consistent read view of the database.
-func (s *Store) snapshot(ctx context.Context, fn func(querier) error) error {
+func (s *Store) snapshot(ctx context.Context, fn func(*runner) error) error {
+	// The SQLite driver begins the database/sql transactions of a file
+	// opened with _txlock=immediate IMMEDIATE (a write lock, so that
+	// writers queue), but a read-only one DEFERRED: a read takes a
+	// snapshot, which in WAL mode never waits for a writer (see
+	// TestSQLiteReadsDoNotWaitForWriter).
+	opts := &sql.TxOptions{ReadOnly: true}
 	if s.d == PostgreSQL {
-		tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-		if err != nil {
-			return fmt.Errorf("sqlstore: read transaction: %w", err)
-		}
-		defer func() { _ = tx.Rollback() }()
-		return fn(tx)
+		opts.Isolation = sql.LevelRepeatableRead
 	}
-	// The SQLite driver begins every database/sql transaction IMMEDIATE
-	// (a write lock, so that writers queue); a read takes a deferred
-	// snapshot on a connection of its own instead, which in WAL mode never
-	// waits for a writer.
-	conn, err := s.db.Conn(ctx)
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("sqlstore: read connection: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
 		return fmt.Errorf("sqlstore: read transaction: %w", err)
 	}
-	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") }()
-	return fn(conn)
+	run := s.inTx(tx)
+	defer func() {
+		_ = tx.Rollback()
+		run.done()
+	}()
+	return fn(run)
 }
 
-func (s *Store) get(ctx context.Context, db querier, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
+func (s *Store) get(ctx context.Context, db *runner, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
 	b := s.query()
 	b.w("SELECT ", resourceCols, " FROM ", s.t.resources, " WHERE tenant = ", b.arg(scope.Tenant),
 		" AND directory = ", b.arg(scope.Directory), " AND id = ", b.arg(id), " AND type = ", b.arg(string(typ)))
-	r, _, err := scanResource(db.QueryRowContext(ctx, b.String(), b.args...))
+	r, _, err := scanResource(db.queryRow(ctx, b.String(), b.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %q", store.ErrNotFound, typ, id)
 	}
@@ -98,7 +95,7 @@ func (s *Store) get(ctx context.Context, db querier, scope store.Scope, typ stor
 
 // fillRelations sets Groups on users and (when withMembers) Members on
 // groups, with display values from the current rows.
-func (s *Store) fillRelations(ctx context.Context, db querier, scope store.Scope, rs []*store.Resource, withMembers bool) error {
+func (s *Store) fillRelations(ctx context.Context, db *runner, scope store.Scope, rs []*store.Resource, withMembers bool) error {
 	var users, groups []string
 	byID := make(map[string]*store.Resource, len(rs))
 	for _, r := range rs {
@@ -186,18 +183,8 @@ func chunks(ids []string, n int) [][]string {
 }
 
 // each runs stmt and calls fn for every row.
-func each(ctx context.Context, db querier, stmt string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := db.QueryContext(ctx, stmt, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+func each(ctx context.Context, db *runner, stmt string, args []any, fn func(*sql.Rows) error) error {
+	return db.each(ctx, stmt, args, fn)
 }
 
 // sortColumns maps the sort paths SQL can order by to their columns: the
@@ -331,7 +318,7 @@ func (p *listPlan) scanStatement() Statement {
 	return Statement{SQL: "SELECT " + resourceCols + p.base + p.order, Args: p.args}
 }
 
-func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
+func (s *Store) list(ctx context.Context, db *runner, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
 	start := max(q.StartIndex, 1)
 	p, err := s.plan(scope, typ, q)
 	if err != nil {
@@ -344,7 +331,7 @@ func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ sto
 		// Everything in SQL: count, then page through the index for ids
 		// only, then load just those rows.
 		count := p.countStatement()
-		if err := db.QueryRowContext(ctx, count.SQL, count.Args...).Scan(&page.Total); err != nil {
+		if err := db.queryRow(ctx, count.SQL, count.Args...).Scan(&page.Total); err != nil {
 			return nil, fmt.Errorf("sqlstore: counting: %w", err)
 		}
 		if q.Count == 0 || start > page.Total {
@@ -428,28 +415,29 @@ func (s *Store) list(ctx context.Context, db querier, scope store.Scope, typ sto
 	return page, nil
 }
 
-func (s *Store) scanAll(ctx context.Context, db querier, stmt string, args []any) ([]*store.Resource, error) {
-	rows, err := db.QueryContext(ctx, stmt, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: listing: %w", err)
-	}
-	defer rows.Close()
+func (s *Store) scanAll(ctx context.Context, db *runner, stmt string, args []any) ([]*store.Resource, error) {
 	out := []*store.Resource{}
-	for rows.Next() {
+	var scanErr error
+	err := each(ctx, db, stmt, args, func(rows *sql.Rows) error {
 		r, _, err := scanResource(rows)
 		if err != nil {
-			return nil, err
+			scanErr = err
+			return err
 		}
 		out = append(out, r)
+		return nil
+	})
+	if scanErr != nil {
+		return nil, scanErr
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: listing: %w", err)
 	}
 	return out, nil
 }
 
 // load reads the resources with the given ids, in that order.
-func (s *Store) load(ctx context.Context, db querier, scope store.Scope, ids []string) ([]*store.Resource, error) {
+func (s *Store) load(ctx context.Context, db *runner, scope store.Scope, ids []string) ([]*store.Resource, error) {
 	byID := make(map[string]*store.Resource, len(ids))
 	for _, chunk := range chunks(ids, 500) {
 		b := s.query()

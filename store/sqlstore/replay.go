@@ -23,15 +23,19 @@ func (c *ReplayCache) Seen(ctx context.Context, key string, expires time.Time) (
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
 	}
-	defer func() { _ = tx.Rollback() }()
+	run := s.inTx(tx)
+	defer func() {
+		_ = tx.Rollback()
+		run.done()
+	}()
 	b := s.query()
 	b.w("DELETE FROM ", s.t.replay, " WHERE expires <= ", b.arg(now), " AND key = ", b.arg(key))
-	if _, err := tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+	if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
 		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
 	}
 	b = s.query()
 	b.w("INSERT INTO ", s.t.replay, " (key, expires) VALUES (", b.arg(key), ", ", b.arg(expires.UnixMilli()), ") ON CONFLICT DO NOTHING")
-	res, err := tx.ExecContext(ctx, b.String(), b.args...)
+	res, err := run.exec(ctx, b.String(), b.args...)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
 	}
@@ -40,7 +44,7 @@ func (c *ReplayCache) Seen(ctx context.Context, key string, expires time.Time) (
 	if now%64 == 0 {
 		b = s.query()
 		b.w("DELETE FROM ", s.t.replay, " WHERE expires <= ", b.arg(now))
-		if _, err := tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+		if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
 			return false, fmt.Errorf("sqlstore: replay cache: %w", err)
 		}
 	}

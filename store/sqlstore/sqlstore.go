@@ -9,7 +9,8 @@
 // is speed below the C library's, which is ample for a directory. The file
 // runs in WAL mode (readers never wait for the writer) with a busy timeout,
 // and write transactions begin IMMEDIATE, so concurrent requests queue
-// instead of failing.
+// instead of failing. The store keeps the statements it runs prepared, up
+// to 512 of them, as the driver would otherwise compile each one anew.
 //
 // PostgreSQL is the store many app replicas share: pass a *sql.DB opened
 // with github.com/jackc/pgx/v5/stdlib (driver name "pgx") to New. Writes
@@ -81,6 +82,10 @@ type Store struct {
 	ownsDB  bool
 	t       tables
 	columns map[string]filter.SQLColumn
+	// stmts keeps the store's statements prepared (SQLite only; nil for
+	// PostgreSQL), and dbr runs them outside transactions.
+	stmts *stmtCache
+	dbr   *runner
 }
 
 var _ store.Store = (*Store)(nil)
@@ -152,6 +157,18 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}
+	// SQLite (modernc.org/sqlite) compiles every statement given as text
+	// anew, so the store keeps its statements prepared. PostgreSQL does
+	// not need it: pgx's stdlib driver already keeps a cache of prepared
+	// statements per connection (QueryExecModeCacheStatement, 512 by
+	// default), so preparing through database/sql would only add a
+	// second layer of bookkeeping, and would override an app's choice of
+	// default_query_exec_mode (exec or simple_protocol, for poolers like
+	// PgBouncer that do not keep prepared statements).
+	if dialect == SQLite {
+		s.stmts = newStmtCache(db, stmtCacheSize)
+	}
+	s.dbr = &runner{c: s.stmts, db: db}
 	return s, nil
 }
 
@@ -190,9 +207,13 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Dialect returns the store's SQL dialect.
 func (s *Store) Dialect() Dialect { return s.d }
 
-// Close closes the database if OpenSQLite opened it; a *sql.DB passed to
-// New is the caller's to close.
+// Close closes the store's prepared statements, and the database if
+// OpenSQLite opened it; a *sql.DB passed to New is the caller's to close
+// (and a store on it still works after Close, unprepared).
 func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	if s.ownsDB {
 		return s.db.Close()
 	}
@@ -238,10 +259,3 @@ func (b *builder) w(parts ...string) *builder {
 }
 
 func (b *builder) String() string { return b.sb.String() }
-
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}

@@ -32,13 +32,14 @@ func (s *Store) Update(ctx context.Context, scope store.Scope, fn func(ctx conte
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	t := &tx{s: s, tx: sqlTx, scope: scope}
+	t := &tx{s: s, tx: sqlTx, run: s.inTx(sqlTx), scope: scope}
 	committed := false
 	defer func() {
 		t.done = true
 		if !committed {
 			_ = sqlTx.Rollback()
 		}
+		t.run.done()
 	}()
 	if err := fn(ctx, t); err != nil {
 		return err
@@ -68,8 +69,12 @@ func TxOf(storeTx store.Tx) (*sql.Tx, bool) {
 }
 
 type tx struct {
-	s     *Store
-	tx    *sql.Tx
+	s  *Store
+	tx *sql.Tx
+	// run runs the statements of the transaction (through the store's
+	// statement cache): every statement goes through exec, queryRow or
+	// each.
+	run   *runner
 	scope store.Scope
 	done  bool
 	// used records that a method of the transaction has run: only its
@@ -89,6 +94,15 @@ type tx struct {
 type pendingBump struct {
 	n, at int64
 	added bool
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.run.exec(ctx, q, args...)
+}
+
+// queryRow runs q for at most one row; its Scan must be called.
+func (t *tx) queryRow(ctx context.Context, q string, args ...any) row {
+	return t.run.queryRow(ctx, q, args...)
 }
 
 var errTxDone = errors.New("sqlstore: transaction already finished")
@@ -120,7 +134,7 @@ func (t *tx) Get(ctx context.Context, typ store.ResourceType, id string) (*store
 			return nil, err
 		}
 	}
-	return t.s.get(ctx, t.tx, t.scope, typ, id)
+	return t.s.get(ctx, t.run, t.scope, typ, id)
 }
 
 func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*store.Page, error) {
@@ -130,7 +144,7 @@ func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*
 	if err := t.flushFor(ctx, typ); err != nil {
 		return nil, err
 	}
-	return t.s.list(ctx, t.tx, t.scope, typ, q)
+	return t.s.list(ctx, t.run, t.scope, typ, q)
 }
 
 // indexed holds the column values a resource's attributes give.
@@ -248,11 +262,11 @@ func (t *tx) Replace(ctx context.Context, r *store.Resource) error {
 		" AND type = ", b.arg(string(r.Type)), " AND version = ", b.arg(r.Version), " RETURNING version, created")
 	var version, created int64
 	err = t.guard(ctx, func() error {
-		return t.tx.QueryRowContext(ctx, b.String(), b.args...).Scan(&version, &created)
+		return t.queryRow(ctx, b.String(), b.args...).Scan(&version, &created)
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		cur, gerr := t.s.get(ctx, t.tx, t.scope, r.Type, r.ID)
+		cur, gerr := t.s.get(ctx, t.run, t.scope, r.Type, r.ID)
 		if gerr != nil {
 			return gerr
 		}
@@ -290,7 +304,7 @@ func (t *tx) displayOf(ctx context.Context, id string) (string, error) {
 	b.w("SELECT COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant),
 		" AND directory = ", b.arg(t.scope.Directory), " AND id = ", b.arg(id))
 	var d string
-	err := t.tx.QueryRowContext(ctx, b.String(), b.args...).Scan(&d)
+	err := t.queryRow(ctx, b.String(), b.args...).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -313,7 +327,7 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 	b := t.s.query()
 	b.w("DELETE FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND id = ", b.arg(id), " AND type = ", b.arg(string(typ)))
-	res, err := t.tx.ExecContext(ctx, b.String(), b.args...)
+	res, err := t.exec(ctx, b.String(), b.args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete: %w", err)
 	}
@@ -332,14 +346,14 @@ func (t *tx) Delete(ctx context.Context, typ store.ResourceType, id string) erro
 		b = t.s.query()
 		b.w("DELETE FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND group_id = ", b.arg(id))
-		if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+		if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("sqlstore: delete: %w", err)
 		}
 	}
 	b = t.s.query()
 	b.w("DELETE FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND member_id = ", b.arg(id))
-	if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+	if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: delete: %w", err)
 	}
 	return nil
@@ -379,7 +393,7 @@ func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []stri
 		b := t.s.query()
 		b.w("DELETE FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND group_id = ", b.arg(groupID), " AND member_id IN (", b.list(chunk), ") RETURNING member_id, member_type")
-		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 			var id, typ string
 			if err := rows.Scan(&id, &typ); err != nil {
 				return err
@@ -417,7 +431,7 @@ func (t *tx) displays(ctx context.Context, ids []string) (map[string]string, err
 		b := t.s.query()
 		b.w("SELECT id, COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant),
 			" AND directory = ", b.arg(t.scope.Directory), " AND id IN (", b.list(chunk), ")")
-		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 			var id, d string
 			if err := rows.Scan(&id, &d); err != nil {
 				return err
@@ -479,7 +493,7 @@ func (t *tx) lockSubject(ctx context.Context, typ store.ResourceType, id string)
 		b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND id = ", b.arg(id), " AND type = ", b.arg(string(typ)), " FOR UPDATE")
 		var got string
-		err = t.tx.QueryRowContext(ctx, b.String(), b.args...).Scan(&got)
+		err = t.queryRow(ctx, b.String(), b.args...).Scan(&got)
 		if errors.Is(err, sql.ErrNoRows) {
 			// A missing resource is left to the caller to report.
 			found = false
@@ -525,7 +539,7 @@ func (t *tx) lockSubject(ctx context.Context, typ store.ResourceType, id string)
 // so backing them off, rather than failing it, then resolves the deadlock
 // without running the caller's code again.
 func (t *tx) retryLocks(ctx context.Context, lock func() (again bool, err error)) error {
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT scimkit_lock"); err != nil {
+	if _, err := t.exec(ctx, "SAVEPOINT scimkit_lock"); err != nil {
 		return fmt.Errorf("sqlstore: lock: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
@@ -535,13 +549,13 @@ func (t *tx) retryLocks(ctx context.Context, lock func() (again bool, err error)
 		case err != nil && (!isDeadlock(err) || last):
 			return err
 		case err == nil && (!again || last):
-			if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT scimkit_lock"); err != nil {
+			if _, err := t.exec(ctx, "RELEASE SAVEPOINT scimkit_lock"); err != nil {
 				return fmt.Errorf("sqlstore: lock: %w", err)
 			}
 			return nil
 		}
 		// Undo the locks; the savepoint stays for the next attempt.
-		if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT scimkit_lock"); err != nil {
+		if _, err := t.exec(ctx, "ROLLBACK TO SAVEPOINT scimkit_lock"); err != nil {
 			return fmt.Errorf("sqlstore: lock: %w", err)
 		}
 		if err != nil {
@@ -573,7 +587,7 @@ func (t *tx) groupIDs(ctx context.Context, id, lock string) (map[string]bool, er
 	b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND type = 'Group' AND id IN (", t.groupsOf(id)(b), ") ORDER BY id", lock)
 	out := map[string]bool{}
-	err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 		var g string
 		if err := rows.Scan(&g); err != nil {
 			return err
@@ -598,7 +612,7 @@ func (t *tx) lockGroup(ctx context.Context, groupID string) error {
 		b.w(" FOR UPDATE")
 	}
 	var v int64
-	err := t.tx.QueryRowContext(ctx, b.String(), b.args...).Scan(&v)
+	err := t.queryRow(ctx, b.String(), b.args...).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: Group %q", store.ErrNotFound, groupID)
 	}
@@ -639,7 +653,7 @@ func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.M
 			b := t.s.query()
 			b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 				" AND type = 'Group' AND id IN (", b.list(chunk), ") ORDER BY id FOR KEY SHARE")
-			if err := each(ctx, t.tx, b.String(), b.args, func(*sql.Rows) error { return nil }); err != nil {
+			if err := each(ctx, t.run, b.String(), b.args, func(*sql.Rows) error { return nil }); err != nil {
 				return nil, fmt.Errorf("sqlstore: checking members: %w", err)
 			}
 		}
@@ -650,7 +664,7 @@ func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.M
 		b := t.s.query()
 		b.w("SELECT id, type, COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND id IN (", b.list(chunk), ")")
-		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 			var id, typ, d string
 			if err := rows.Scan(&id, &typ, &d); err != nil {
 				return err
@@ -683,7 +697,7 @@ func (t *tx) insertMembers(ctx context.Context, groupID string, members []store.
 		b.w("INSERT INTO ", t.s.t.members, " (tenant, directory, group_id, member_id, member_type, seq) VALUES (",
 			b.arg(t.scope.Tenant), ", ", b.arg(t.scope.Directory), ", ", b.arg(groupID), ", ", b.arg(m.Value), ", ",
 			b.arg(string(m.Type)), ", ", b.arg(seq), ") ON CONFLICT DO NOTHING")
-		res, err := t.tx.ExecContext(ctx, b.String(), b.args...)
+		res, err := t.exec(ctx, b.String(), b.args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: add member: %w", err)
 		}
@@ -711,7 +725,7 @@ func (t *tx) bumpWhere(ctx context.Context, typ store.ResourceType, ids func(b *
 		b.w(ids(b))
 	}
 	b.w(")")
-	if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+	if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: bump versions: %w", err)
 	}
 	return nil
@@ -749,7 +763,7 @@ func (t *tx) bumpUsersOf(ctx context.Context, id string) error {
 	b.w("SELECT member_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND group_id = ", b.arg(id), " AND member_type = 'User'")
 	var users []store.Member
-	err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 		var u string
 		if err := rows.Scan(&u); err != nil {
 			return err
@@ -799,7 +813,7 @@ func (t *tx) flush(ctx context.Context) error {
 			b.w(" ORDER BY id FOR NO KEY UPDATE")
 		}
 		exists := make(map[string]bool, len(chunk))
-		err := each(ctx, t.tx, b.String(), b.args, func(rows *sql.Rows) error {
+		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				return err
@@ -834,7 +848,7 @@ func (t *tx) flush(ctx context.Context) error {
 			b.w("UPDATE ", t.s.t.resources, " SET version = version + ", b.arg(k.n), ", last_modified = ", b.arg(k.at),
 				" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 				" AND type = 'User' AND id IN (", b.list(batches[k]), ")")
-			if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+			if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 				return fmt.Errorf("sqlstore: bump versions: %w", err)
 			}
 		}
@@ -848,7 +862,7 @@ func (t *tx) bump(ctx context.Context, id string) error {
 	b := t.s.query()
 	b.w("UPDATE ", t.s.t.resources, " SET version = version + 1, last_modified = ", b.arg(t.s.clock().UnixMilli()),
 		" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND id = ", b.arg(id))
-	if _, err := t.tx.ExecContext(ctx, b.String(), b.args...); err != nil {
+	if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: bump version: %w", err)
 	}
 	return nil
@@ -858,9 +872,9 @@ func (t *tx) nextSeq(ctx context.Context) (int64, error) {
 	var n int64
 	var err error
 	if t.s.d == PostgreSQL {
-		err = t.tx.QueryRowContext(ctx, "SELECT nextval('"+t.s.prefix+"seq')").Scan(&n)
+		err = t.queryRow(ctx, "SELECT nextval('"+t.s.prefix+"seq')").Scan(&n)
 	} else {
-		err = t.tx.QueryRowContext(ctx, "UPDATE "+t.s.t.counter+" SET n = n + 1 WHERE name = 'seq' RETURNING n").Scan(&n)
+		err = t.queryRow(ctx, "UPDATE "+t.s.t.counter+" SET n = n + 1 WHERE name = 'seq' RETURNING n").Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: sequence: %w", err)
@@ -871,7 +885,7 @@ func (t *tx) nextSeq(ctx context.Context) (int64, error) {
 // execGuarded runs a statement that may violate a constraint.
 func (t *tx) execGuarded(ctx context.Context, b *builder) error {
 	return t.guard(ctx, func() error {
-		_, err := t.tx.ExecContext(ctx, b.String(), b.args...)
+		_, err := t.exec(ctx, b.String(), b.args...)
 		return err
 	})
 }
@@ -883,16 +897,16 @@ func (t *tx) guard(ctx context.Context, fn func() error) error {
 	if t.s.d != PostgreSQL {
 		return fn()
 	}
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT scimkit_stmt"); err != nil {
+	if _, err := t.exec(ctx, "SAVEPOINT scimkit_stmt"); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
-		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT scimkit_stmt"); rerr != nil {
+		if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT scimkit_stmt"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT scimkit_stmt")
+	_, err := t.exec(ctx, "RELEASE SAVEPOINT scimkit_stmt")
 	return err
 }
 
@@ -900,6 +914,14 @@ func (t *tx) guard(ctx context.Context, fn func() error) error {
 func isDeadlock(err error) bool {
 	var pe interface{ SQLState() string }
 	return errors.As(err, &pe) && pe.SQLState() == "40P01"
+}
+
+// isBusy reports SQLite's SQLITE_BUSY (any extended code), which the busy
+// timeout does not always absorb: a connection switching a new database
+// to WAL, or one that would deadlock waiting, gets it at once.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // isUnique reports a unique-constraint violation in either dialect.
