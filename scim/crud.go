@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -147,13 +148,13 @@ func successStatus(r *http.Request, rt *resourceType, kind writeKind) int {
 // member list for nothing.
 func (h *Handler) getForRead(r *http.Request, scope store.Scope, rt *resourceType, id string) (*store.Resource, error) {
 	if rt.typ != store.Group || queryProjection(r).wantsMembers() {
-		return h.store.Get(r.Context(), scope, rt.typ, id)
+		return h.readGet(r.Context(), scope, rt.typ, id)
 	}
 	f, err := rt.eqFilter("id", id)
 	if err != nil {
 		return nil, err
 	}
-	page, err := h.store.List(r.Context(), scope, rt.typ, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true})
+	page, err := h.readList(r.Context(), scope, rt.typ, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true})
 	if err != nil {
 		return nil, err
 	}
@@ -176,4 +177,21 @@ func (h *Handler) auditRead(r *http.Request, scope store.Scope, rt *resourceType
 		rec.Status, rec.Error = se.Status, se.Detail
 	}
 	h.audit(r.Context(), rec)
+}
+
+// readGet and readList read resources that are only rendered (never
+// modified, never handed to hooks): from a store.ViewReader, without a
+// copy of their attributes.
+func (h *Handler) readGet(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
+	if vr, ok := h.store.(store.ViewReader); ok {
+		return vr.GetView(ctx, scope, typ, id)
+	}
+	return h.store.Get(ctx, scope, typ, id)
+}
+
+func (h *Handler) readList(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
+	if vr, ok := h.store.(store.ViewReader); ok {
+		return vr.ListView(ctx, scope, typ, q)
+	}
+	return h.store.List(ctx, scope, typ, q)
 }

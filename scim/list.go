@@ -151,7 +151,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, rt *resource
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.store.List(r.Context(), scope, rt.typ, q)
+	page, err := h.readList(r.Context(), scope, rt.typ, q)
 	h.auditRead(r, scope, rt, "list", "", err)
 	if err != nil {
 		h.writeError(w, r, err)

@@ -142,7 +142,7 @@ func (h *Handler) saveMembers(ctx context.Context, tx store.Tx, op writeOp, cur 
 		}
 	}
 	if op.status != http.StatusNoContent {
-		res, err := tx.Get(ctx, store.Group, cur.ID)
+		res, err := h.txGet(ctx, tx, store.Group, cur.ID)
 		return res, ch, err
 	}
 	if len(ch.added)+len(ch.removed) == 0 {

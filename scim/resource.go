@@ -463,17 +463,22 @@ func prune(v any) any {
 // resolveMembers fills in the Type of members the client did not type, by
 // looking the id up as a user, then as a group.
 func resolveMembers(ctx context.Context, tx store.Tx, members []store.Member) error {
+	// Only existence matters: a view spares a copy of what is not read.
+	get := tx.Get
+	if vr, ok := tx.(store.TxViewReader); ok {
+		get = vr.GetView
+	}
 	for i := range members {
 		if members[i].Type != "" {
 			continue
 		}
-		if _, err := tx.Get(ctx, store.User, members[i].Value); err == nil {
+		if _, err := get(ctx, store.User, members[i].Value); err == nil {
 			members[i].Type = store.User
 			continue
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if _, err := tx.Get(ctx, store.Group, members[i].Value); err == nil {
+		if _, err := get(ctx, store.Group, members[i].Value); err == nil {
 			members[i].Type = store.Group
 			continue
 		} else if !errors.Is(err, store.ErrNotFound) {

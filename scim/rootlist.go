@@ -90,7 +90,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 			q := pt.q
 			q.StartIndex = max(1, start-total)
 			q.Count = max(0, count-len(items))
-			page, err := h.store.List(r.Context(), scope, pt.rt.typ, q)
+			page, err := h.readList(r.Context(), scope, pt.rt.typ, q)
 			if err != nil {
 				h.writeError(w, r, err)
 				return
@@ -109,7 +109,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 		for _, pt := range parts {
 			q := pt.q
 			q.StartIndex, q.Count = 1, depth
-			page, err := h.store.List(r.Context(), scope, pt.rt.typ, q)
+			page, err := h.readList(r.Context(), scope, pt.rt.typ, q)
 			if err != nil {
 				h.writeError(w, r, err)
 				return

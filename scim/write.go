@@ -75,7 +75,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			if op.members != nil {
 				cur, err = loadGroupHead(ctx, tx, op.rt, op.id)
 			} else {
-				cur, err = tx.Get(ctx, op.rt.typ, op.id)
+				cur, err = h.txGet(ctx, tx, op.rt.typ, op.id)
 			}
 			if err != nil {
 				return err
@@ -205,11 +205,24 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 			}
 		}
 	}
-	res, err := tx.Get(ctx, op.rt.typ, id)
+	res, err := h.txGet(ctx, tx, op.rt.typ, id)
 	if err == nil && cur == nil {
 		ch.added = res.Members
 	}
 	return res, ch, err
+}
+
+// txGet reads a resource inside a write. Without hooks, what it returns
+// never leaves the handler, which only reads it (applyPatch works on a
+// copy), so a store.TxViewReader may share the stored attributes; with
+// hooks, which may change what they are given, it is always a copy.
+func (h *Handler) txGet(ctx context.Context, tx store.Tx, typ store.ResourceType, id string) (*store.Resource, error) {
+	if h.cfg.Hooks == nil {
+		if vr, ok := tx.(store.TxViewReader); ok {
+			return vr.GetView(ctx, typ, id)
+		}
+	}
+	return tx.Get(ctx, typ, id)
 }
 
 // deleteResource deletes op's resource. For a group, when hooks are

@@ -100,3 +100,24 @@ type GroupsOfTx interface {
 	// resource (typ, id) as a direct member. It must not scan every group.
 	GroupsOf(ctx context.Context, typ ResourceType, id string) ([]string, error)
 }
+
+// ViewReader is an optional extension of Store for stores that keep
+// resources in memory, where copying a resource costs more than reading
+// it. GetView and ListView are Get and List, except that the returned
+// resources' Attributes, and everything reachable from them, are the
+// store's own: the caller must not modify them (a Resource's other fields
+// are the caller's). The store never changes what it handed out in place,
+// so a view stays the resource as it was when read. The handler uses views
+// only to render responses; see store.Resource.DocumentView.
+type ViewReader interface {
+	GetView(ctx context.Context, scope Scope, typ ResourceType, id string) (*Resource, error)
+	ListView(ctx context.Context, scope Scope, typ ResourceType, q Query) (*Page, error)
+}
+
+// TxViewReader is ViewReader's extension of Tx: GetView is Tx.Get under
+// the same terms. The handler uses it inside writes when no hooks are
+// configured, so that nothing it returns reaches code that could modify
+// it.
+type TxViewReader interface {
+	GetView(ctx context.Context, typ ResourceType, id string) (*Resource, error)
+}

@@ -83,7 +83,11 @@ type Store struct {
 	matches atomic.Int64
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.ViewReader   = (*Store)(nil)
+	_ store.TxViewReader = (*tx)(nil)
+)
 
 // Option configures a Store.
 type Option func(*Store)
@@ -124,7 +128,31 @@ func (s *Store) Get(ctx context.Context, scope store.Scope, typ store.ResourceTy
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v := view{s: s, base: s.scopes[scope]}
-	return v.get(typ, id)
+	return v.get(typ, id, true)
+}
+
+// GetView is Get sharing the stored attributes: the result's Attributes
+// must not be modified (store.ViewReader).
+func (s *Store) GetView(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := view{s: s, base: s.scopes[scope]}
+	return v.get(typ, id, false)
+}
+
+// ListView is List sharing the stored attributes: the resources'
+// Attributes must not be modified (store.ViewReader).
+func (s *Store) ListView(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := view{s: s, base: s.scopes[scope]}
+	return v.list(ctx, typ, q, false)
 }
 
 // List returns the page of resources of type typ in scope selected by q.
@@ -136,7 +164,7 @@ func (s *Store) List(ctx context.Context, scope store.Scope, typ store.ResourceT
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v := view{s: s, base: s.scopes[scope]}
-	return v.list(ctx, typ, q)
+	return v.list(ctx, typ, q, true)
 }
 
 // Update runs fn in a transaction on scope and commits its writes if fn

@@ -52,7 +52,15 @@ func (t *tx) Get(ctx context.Context, typ store.ResourceType, id string) (*store
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	return t.get(typ, id)
+	return t.get(typ, id, true)
+}
+
+// GetView is Get sharing the stored attributes (store.TxViewReader).
+func (t *tx) GetView(ctx context.Context, typ store.ResourceType, id string) (*store.Resource, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	return t.get(typ, id, false)
 }
 
 // List is Store.List inside the transaction.
@@ -60,7 +68,7 @@ func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	return t.list(ctx, typ, q)
+	return t.list(ctx, typ, q, true)
 }
 
 // checkUserName returns an ErrUniqueness error if a user other than self

@@ -191,7 +191,10 @@ func (v *view) resource(typ store.ResourceType, e *entry, members, copyAttrs boo
 	return r
 }
 
-func (v *view) get(typ store.ResourceType, id string) (*store.Resource, error) {
+// get returns the resource (typ, id); with copyAttrs false its attributes
+// are the entry's own (entries are never changed in place: a write makes
+// a new one), for store.ViewReader.
+func (v *view) get(typ store.ResourceType, id string, copyAttrs bool) (*store.Resource, error) {
 	e := (*entry)(nil)
 	if validType(typ) {
 		e = v.lookup(typ, id)
@@ -199,7 +202,7 @@ func (v *view) get(typ store.ResourceType, id string) (*store.Resource, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: %s %q", store.ErrNotFound, typ, id)
 	}
-	return v.resource(typ, e, true, true), nil
+	return v.resource(typ, e, true, copyAttrs), nil
 }
 
 // candidates returns the entries of type typ that q may select, in creation
@@ -260,7 +263,9 @@ func (v *view) candidates(typ store.ResourceType, q store.Query) []*entry {
 	return out
 }
 
-func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) (*store.Page, error) {
+// list answers a query; with copyAttrs false the resources' attributes are
+// the entries' own, for store.ViewReader.
+func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query, copyAttrs bool) (*store.Page, error) {
 	if !validType(typ) {
 		return nil, errType("list", typ)
 	}
@@ -331,7 +336,7 @@ func (v *view) list(ctx context.Context, typ store.ResourceType, q store.Query) 
 	}
 	page.Resources = make([]*store.Resource, 0, end-start)
 	for _, h := range hits[start:end] {
-		page.Resources = append(page.Resources, v.resource(typ, h.e, !q.ExcludeMembers, true))
+		page.Resources = append(page.Resources, v.resource(typ, h.e, !q.ExcludeMembers, copyAttrs))
 	}
 	return page, nil
 }
