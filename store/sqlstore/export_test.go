@@ -45,3 +45,14 @@ func StmtCacheStatements(s *Store) []*sql.Stmt {
 	}
 	return out
 }
+
+// StmtCacheTexts returns the SQL texts s's cache holds.
+func StmtCacheTexts(s *Store) []string {
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	out := make([]string, 0, len(s.stmts.m))
+	for text := range s.stmts.m {
+		out = append(out, text)
+	}
+	return out
+}

@@ -116,3 +116,75 @@ func userQuery(t *testing.T, text string) store.Query {
 	require.NoError(t, err)
 	return store.Query{Filter: f, StartIndex: 1, Count: 100}
 }
+
+// Every statement the write path runs reaches resources by key: none goes
+// through the creation-order index (List's, for ORDER BY seq), on which
+// SQLite would scan every resource of a type. The statements are the ones
+// the statement cache admitted while the writes ran.
+func TestWritePathPlansUseKeys(t *testing.T) {
+	s := sqlstoretest.SQLite(t)
+	ctx := context.Background()
+	scope := store.Scope{Tenant: "t"}
+	seedUsers(t, s, scope, 50)
+	for round := range 3 { // a text is admitted the second time it is seen
+		gid := fmt.Sprintf("g%d", round)
+		require.NoError(t, s.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
+			members := make([]store.Member, 0, 20)
+			for i := range 20 {
+				members = append(members, store.Member{Value: fmt.Sprintf("u%07d", i), Type: store.User})
+			}
+			if err := tx.Create(ctx, &store.Resource{Type: store.Group, ID: gid, Attributes: map[string]any{"displayName": gid},
+				Members: members}); err != nil {
+				return err
+			}
+			if _, err := tx.AddMembers(ctx, gid, []store.Member{{Value: "u0000030", Type: store.User}, {Value: "u0000031", Type: store.User}}); err != nil {
+				return err
+			}
+			if _, err := tx.RemoveMembers(ctx, gid, []string{"u0000001", "u0000002"}); err != nil {
+				return err
+			}
+			u, err := tx.Get(ctx, store.User, "u0000003")
+			if err != nil {
+				return err
+			}
+			u.Attributes["title"] = gid
+			if err := tx.Replace(ctx, u); err != nil {
+				return err
+			}
+			g, err := tx.Get(ctx, store.Group, gid)
+			if err != nil {
+				return err
+			}
+			g.Attributes["displayName"] = gid + " renamed"
+			if err := tx.Replace(ctx, g); err != nil {
+				return err
+			}
+			return tx.Delete(ctx, store.User, fmt.Sprintf("u%07d", 40+round))
+		}))
+	}
+	sqlstore.WaitStmtCache(s)
+	texts := sqlstore.StmtCacheTexts(s)
+	require.NotEmpty(t, texts)
+	checked := 0
+	for _, text := range texts {
+		if !strings.Contains(text, "resources") || strings.Contains(text, "ORDER BY") && strings.Contains(text, "seq") {
+			continue
+		}
+		args := make([]any, strings.Count(text, "?"))
+		for i := range args {
+			args[i] = "x"
+		}
+		rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+text, args...)
+		require.NoError(t, err, text)
+		for rows.Next() {
+			var id, parent, notUsed int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &notUsed, &detail))
+			assert.NotContains(t, detail, "resources_seq", text)
+			assert.NotRegexp(t, `^SCAN \S*resources\b`, detail, text)
+		}
+		require.NoError(t, rows.Close())
+		checked++
+	}
+	assert.Greater(t, checked, 5, "statements checked")
+}

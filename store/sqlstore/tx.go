@@ -585,7 +585,7 @@ func backoff(ctx context.Context, attempt int) error {
 func (t *tx) groupIDs(ctx context.Context, id, lock string) (map[string]bool, error) {
 	b := t.s.query()
 	b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
-		" AND type = 'Group' AND id IN (", t.groupsOf(id)(b), ") ORDER BY id", lock)
+		" AND ", t.s.typeCol(), " = 'Group' AND id IN (", t.groupsOf(id)(b), ") ORDER BY id", lock)
 	out := map[string]bool{}
 	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
 		var g string
@@ -716,7 +716,7 @@ func (t *tx) insertMembers(ctx context.Context, groupID string, members []store.
 func (t *tx) bumpWhere(ctx context.Context, typ store.ResourceType, ids func(b *builder) string) error {
 	b := t.s.query()
 	b.w("UPDATE ", t.s.t.resources, " SET version = version + 1, last_modified = ", b.arg(t.s.clock().UnixMilli()),
-		" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND type = ", b.arg(string(typ)), " AND id IN (")
+		" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory), " AND ", t.s.typeCol(), " = ", b.arg(string(typ)), " AND id IN (")
 	if t.s.d == PostgreSQL {
 		b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND type = ", b.arg(string(typ)), " AND id IN (")
@@ -808,7 +808,7 @@ func (t *tx) flush(ctx context.Context) error {
 	for _, chunk := range chunks(ids, 500) {
 		b := t.s.query()
 		b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
-			" AND type = 'User' AND id IN (", b.list(chunk), ")")
+			" AND ", t.s.typeCol(), " = 'User' AND id IN (", b.list(chunk), ")")
 		if t.s.d == PostgreSQL {
 			b.w(" ORDER BY id FOR NO KEY UPDATE")
 		}
@@ -847,7 +847,7 @@ func (t *tx) flush(ctx context.Context) error {
 			b := t.s.query()
 			b.w("UPDATE ", t.s.t.resources, " SET version = version + ", b.arg(k.n), ", last_modified = ", b.arg(k.at),
 				" WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
-				" AND type = 'User' AND id IN (", b.list(batches[k]), ")")
+				" AND ", t.s.typeCol(), " = 'User' AND id IN (", b.list(batches[k]), ")")
 			if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 				return fmt.Errorf("sqlstore: bump versions: %w", err)
 			}
@@ -914,6 +914,20 @@ func (t *tx) guard(ctx context.Context, fn func() error) error {
 func isDeadlock(err error) bool {
 	var pe interface{ SQLState() string }
 	return errors.As(err, &pe) && pe.SQLState() == "40P01"
+}
+
+// typeCol is the type column for a WHERE clause that also lists ids
+// (id IN (…)): on SQLite it carries a unary plus, which keeps the planner
+// from taking the (tenant, directory, type, …) indexes, whose type prefix
+// it rates as selective as the id list, and scanning every resource of the
+// type instead of looking the ids up by primary key (a group create at
+// 100k users went from 12 to 100 ms). PostgreSQL has statistics and no
+// unary plus on text.
+func (s *Store) typeCol() string {
+	if s.d == SQLite {
+		return "+type"
+	}
+	return "type"
 }
 
 // isBusy reports SQLite's SQLITE_BUSY (any extended code), which the busy
