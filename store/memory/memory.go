@@ -122,49 +122,45 @@ func (s *Store) clock() time.Time { return s.now().Round(0) }
 // Get returns a copy of the resource of type typ with the given id in scope,
 // or an error wrapping store.ErrNotFound.
 func (s *Store) Get(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v := view{s: s, base: s.scopes[scope]}
-	return v.get(typ, id, true)
+	return s.get(ctx, scope, typ, id, true)
 }
 
 // GetView is Get sharing the stored attributes: the result's Attributes
 // must not be modified (store.ViewReader).
 func (s *Store) GetView(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
+	return s.get(ctx, scope, typ, id, false)
+}
+
+func (s *Store) get(ctx context.Context, scope store.Scope, typ store.ResourceType, id string, copyAttrs bool) (*store.Resource, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v := view{s: s, base: s.scopes[scope]}
-	return v.get(typ, id, false)
+	return v.get(typ, id, copyAttrs)
 }
 
 // ListView is List sharing the stored attributes: the resources'
 // Attributes must not be modified (store.ViewReader).
 func (s *Store) ListView(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
+	return s.list(ctx, scope, typ, q, false)
+}
+
+func (s *Store) list(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query, copyAttrs bool) (*store.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v := view{s: s, base: s.scopes[scope]}
-	return v.list(ctx, typ, q, false)
+	return v.list(ctx, typ, q, copyAttrs)
 }
 
 // List returns the page of resources of type typ in scope selected by q.
 // The resources are copies.
 func (s *Store) List(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v := view{s: s, base: s.scopes[scope]}
-	return v.list(ctx, typ, q, true)
+	return s.list(ctx, scope, typ, q, true)
 }
 
 // Update runs fn in a transaction on scope and commits its writes if fn

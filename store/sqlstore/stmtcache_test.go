@@ -259,13 +259,7 @@ func TestStmtCacheClose(t *testing.T) {
 		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "scim.db"))
 		require.NoError(t, err)
 		warm(t, s)
-		stmts := sqlstore.StmtCacheStatements(s)
-		require.NotEmpty(t, stmts)
-		require.NoError(t, s.Close())
-		for _, st := range stmts {
-			_, err := st.ExecContext(ctx)
-			require.Error(t, err, "closed with the store")
-		}
+		closeClosesStatements(t, s)
 		size, _, _ := sqlstore.StmtCacheStats(s)
 		assert.Zero(t, size)
 		// The database is closed too: calls fail, cleanly.
@@ -285,13 +279,7 @@ func TestStmtCacheClose(t *testing.T) {
 		s, err := sqlstore.New(ctx, db, sqlstore.SQLite)
 		require.NoError(t, err)
 		warm(t, s)
-		stmts := sqlstore.StmtCacheStatements(s)
-		require.NotEmpty(t, stmts)
-		require.NoError(t, s.Close())
-		for _, st := range stmts {
-			_, err := st.ExecContext(ctx)
-			require.Error(t, err, "closed with the store")
-		}
+		closeClosesStatements(t, s)
 		// The caller's database stays open, and the store, as before,
 		// usable: unprepared.
 		r, err := s.Get(ctx, store.Scope{}, store.User, "u1")
@@ -339,4 +327,17 @@ func TestSQLiteReadsDoNotWaitForWriter(t *testing.T) {
 	p, err := s.List(ctx, store.Scope{}, store.User, store.Query{Count: 10})
 	require.NoError(t, err)
 	assert.Equal(t, 2, p.Total)
+}
+
+// closeClosesStatements closes s and checks that the statements its cache
+// held were closed with it.
+func closeClosesStatements(t *testing.T, s *sqlstore.Store) {
+	t.Helper()
+	stmts := sqlstore.StmtCacheStatements(s)
+	require.NotEmpty(t, stmts)
+	require.NoError(t, s.Close())
+	for _, st := range stmts {
+		_, err := st.ExecContext(context.Background())
+		require.Error(t, err, "closed with the store")
+	}
 }
