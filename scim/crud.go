@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/scimkit/scimkit/auth"
 
@@ -179,19 +180,38 @@ func (h *Handler) auditRead(r *http.Request, scope store.Scope, rt *resourceType
 	h.audit(r.Context(), rec)
 }
 
-// readGet and readList read resources that are only rendered (never
-// modified, never handed to hooks): from a store.ViewReader, without a
-// copy of their attributes.
+// readGet and readList read resources that are only rendered (render
+// copies before a projection changes anything; nothing reaches hooks):
+// from the store's views when it offers them, without a copy of their
+// attributes.
 func (h *Handler) readGet(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
-	if vr, ok := h.store.(store.ViewReader); ok {
-		return vr.GetView(ctx, scope, typ, id)
+	if h.views != nil {
+		return h.views.GetView(ctx, scope, typ, id)
 	}
 	return h.store.Get(ctx, scope, typ, id)
 }
 
 func (h *Handler) readList(ctx context.Context, scope store.Scope, typ store.ResourceType, q store.Query) (*store.Page, error) {
-	if vr, ok := h.store.(store.ViewReader); ok {
-		return vr.ListView(ctx, scope, typ, q)
+	if h.views != nil {
+		return h.views.ListView(ctx, scope, typ, q)
 	}
 	return h.store.List(ctx, scope, typ, q)
+}
+
+// viewsOf returns st as a store.ViewReader when it is one in its own right:
+// not a wrapper that merely embeds one, whose own Get and List the views
+// would bypass (see store.ViewReader).
+func viewsOf(st store.Store) store.ViewReader {
+	vr, ok := st.(store.ViewReader)
+	if !ok {
+		return nil
+	}
+	src := vr.ViewSource()
+	// Interface == panics on uncomparable dynamic types: compare only
+	// values of one comparable type.
+	ts, tt := reflect.TypeOf(src), reflect.TypeOf(st)
+	if ts != tt || !tt.Comparable() || src != st {
+		return nil
+	}
+	return vr
 }

@@ -155,6 +155,7 @@ type Handler struct {
 	groups *resourceType
 	types  []*resourceType
 	bufs   bufferPool
+	views  store.ViewReader // the store's views, or nil (viewsOf)
 }
 
 // NewHandler validates cfg and returns a Handler serving it.
@@ -211,7 +212,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		}
 		seen[id] = true
 	}
-	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger}
+	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, views: viewsOf(cfg.Store)}
 	h.users = newResourceType(store.User, "/Users", schema.CoreUserSchema(), userExts)
 	h.groups = newResourceType(store.Group, "/Groups", schema.CoreGroupSchema(), append([]schema.Schema(nil), cfg.GroupExtensions...))
 	h.types = []*resourceType{h.users, h.groups}

@@ -90,13 +90,16 @@ func (h *Handler) baseURL(r *http.Request) string {
 
 // render turns a stored resource into the JSON object sent to clients.
 func (h *Handler) render(base string, rt *resourceType, res *store.Resource, p projection) map[string]any {
-	// Only an excludedAttributes projection changes values below the top
-	// level (deletePath); everything else reads them, so a view will do.
+	// Without a projection nothing below the top level is changed, so a
+	// view will do. A projection works on a copy: deletePath removes
+	// sub-attributes in place, and copyPath can hand a value it copied
+	// over back to copyAttr to write into (attributes=name,name.givenName),
+	// which with a view would be the store's own map.
 	var doc map[string]any
-	if len(p.attributes) == 0 && len(p.excluded) > 0 {
-		doc = res.Document()
-	} else {
+	if p.empty() {
 		doc = res.DocumentView()
+	} else {
+		doc = res.Document()
 	}
 	dropInternal(doc)
 	schemas := []any{rt.core.ID}

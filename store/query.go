@@ -109,7 +109,15 @@ type GroupsOfTx interface {
 // are the caller's). The store never changes what it handed out in place,
 // so a view stays the resource as it was when read. The handler uses views
 // only to render responses; see store.Resource.DocumentView.
+//
+// ViewSource must return the store itself (the method's receiver). A
+// handler uses views only when that is the Store it was given: a wrapper
+// that embeds a ViewReader and overrides Get or List (to redact, or to
+// scope further) inherits GetView and ListView too, and must not have its
+// overrides bypassed; its ViewSource is the embedded store, so it is not
+// taken for one.
 type ViewReader interface {
+	ViewSource() Store
 	GetView(ctx context.Context, scope Scope, typ ResourceType, id string) (*Resource, error)
 	ListView(ctx context.Context, scope Scope, typ ResourceType, q Query) (*Page, error)
 }

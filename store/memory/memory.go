@@ -52,7 +52,9 @@
 // creation-order list until it is compacted.
 //
 // Resources are deep-copied on the way in and out, so callers may freely
-// modify what they pass and receive.
+// modify what they pass and receive; the exceptions are GetView, ListView
+// and Tx.GetView (store.ViewReader), whose results share the stored
+// attributes, which the store never changes in place.
 package memory
 
 import (
@@ -124,6 +126,9 @@ func (s *Store) clock() time.Time { return s.now().Round(0) }
 func (s *Store) Get(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {
 	return s.get(ctx, scope, typ, id, true)
 }
+
+// ViewSource returns s (store.ViewReader).
+func (s *Store) ViewSource() store.Store { return s }
 
 // GetView is Get sharing the stored attributes: the result's Attributes
 // must not be modified (store.ViewReader).

@@ -156,8 +156,8 @@ func (v *view) display(m ref) string {
 }
 
 // resource builds the Resource for e. With copyAttrs false the result
-// shares e's attribute map and must not escape (it is used to build
-// documents, which copy it).
+// shares e's attribute map, which must then only be read: for filter
+// matching, sorting and store.ViewReader.
 func (v *view) resource(typ store.ResourceType, e *entry, members, copyAttrs bool) *store.Resource {
 	r := &store.Resource{
 		Type:         typ,
