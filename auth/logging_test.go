@@ -2,13 +2,11 @@ package auth_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/internal/logtest"
 )
 
 // TestSecretsNeverLogged drives every rejection path with a logger that
@@ -74,7 +73,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 // info, not error), with its status, and with the tenant when the
 // credential named one.
 func TestRejectionsLoggedAtWarn(t *testing.T) {
-	logs := &logRecorder{}
+	logs := &logtest.Recorder{}
 	logger := slog.New(logs)
 	token, hash, err := auth.NewToken()
 	require.NoError(t, err)
@@ -125,7 +124,7 @@ func TestRejectionsLoggedAtWarn(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, do(replay))
 	require.Equal(t, http.StatusUnauthorized, do(newReq(t, "GET", srv.URL+"/mtls/Users", "")))
 
-	recs := logs.all()
+	recs := logs.All()
 	require.Len(t, recs, 5, "one line per rejection, none for the accepted request: %v", recs)
 	want := []struct{ status, path, tenant string }{
 		{"401", "/bearer/Groups", ""},      // unknown token: tenant not known
@@ -135,19 +134,19 @@ func TestRejectionsLoggedAtWarn(t *testing.T) {
 		{"401", "/mtls/Users", ""},
 	}
 	for i, rec := range recs {
-		assert.Equal(t, slog.LevelWarn, rec.level, "line %d: %v", i, rec)
-		assert.Equal(t, "auth: request rejected", rec.msg, "line %d", i)
-		assert.Equal(t, want[i].status, rec.attrs["status"], "line %d", i)
-		assert.Equal(t, want[i].path, rec.attrs["path"], "line %d", i)
-		assert.NotEmpty(t, rec.attrs["reason"], "line %d", i)
-		assert.NotEmpty(t, rec.attrs["remote"], "line %d", i)
+		assert.Equal(t, slog.LevelWarn, rec.Level, "line %d: %v", i, rec)
+		assert.Equal(t, "auth: request rejected", rec.Msg, "line %d", i)
+		assert.Equal(t, want[i].status, rec.Attrs["status"], "line %d", i)
+		assert.Equal(t, want[i].path, rec.Attrs["path"], "line %d", i)
+		assert.NotEmpty(t, rec.Attrs["reason"], "line %d", i)
+		assert.NotEmpty(t, rec.Attrs["remote"], "line %d", i)
 		if want[i].tenant == "" {
-			assert.NotContains(t, rec.attrs, "tenant", "line %d", i)
+			assert.NotContains(t, rec.Attrs, "tenant", "line %d", i)
 		} else {
-			assert.Equal(t, want[i].tenant, rec.attrs["tenant"], "line %d", i)
+			assert.Equal(t, want[i].tenant, rec.Attrs["tenant"], "line %d", i)
 		}
 	}
-	assert.Equal(t, "missing scope groups:write", recs[1].attrs["reason"])
+	assert.Equal(t, "missing scope groups:write", recs[1].Attrs["reason"])
 }
 
 // TestForbid: the 403 response itself, over real HTTP.
@@ -168,62 +167,26 @@ func TestForbid(t *testing.T) {
 // operation of a bulk request) is Forbid's, plus the extra attributes, and
 // nothing is written to the response.
 func TestLogForbidden(t *testing.T) {
-	logs := &logRecorder{}
+	logs := &logtest.Recorder{}
 	req := httptest.NewRequest("POST", "/Bulk", nil)
 	rec := httptest.NewRecorder()
 	auth.LogForbidden(req, slog.New(logs), auth.ScopeGroupsWrite, "acme", slog.Int("bulkOperation", 3))
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Zero(t, rec.Body.Len())
 	assert.Empty(t, rec.Header())
-	recs := logs.all()
+	recs := logs.All()
 	require.Len(t, recs, 1)
-	assert.Equal(t, slog.LevelWarn, recs[0].level)
-	assert.Equal(t, "auth: request rejected", recs[0].msg)
+	assert.Equal(t, slog.LevelWarn, recs[0].Level)
+	assert.Equal(t, "auth: request rejected", recs[0].Msg)
 	assert.Equal(t, map[string]string{"status": "403", "reason": "missing scope groups:write", "method": "POST",
-		"path": "/Bulk", "remote": req.RemoteAddr, "tenant": "acme", "bulkOperation": "3"}, recs[0].attrs)
+		"path": "/Bulk", "remote": req.RemoteAddr, "tenant": "acme", "bulkOperation": "3"}, recs[0].Attrs)
 
 	// A nil logger means slog.Default(), as everywhere in auth.
 	prev := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	def := &logRecorder{}
+	def := &logtest.Recorder{}
 	slog.SetDefault(slog.New(def))
 	auth.LogForbidden(req, nil, auth.ScopeUsersWrite, "")
-	require.Len(t, def.all(), 1)
-	assert.NotContains(t, def.all()[0].attrs, "tenant", "no tenant attribute when none is known")
-}
-
-// logRecorder is a slog.Handler that keeps every record at every level;
-// safe for the server's goroutines.
-type logRecorder struct {
-	mu   sync.Mutex
-	recs []loggedRecord
-}
-
-type loggedRecord struct {
-	level slog.Level
-	msg   string
-	attrs map[string]string
-}
-
-func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-
-func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	rec := loggedRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
-	r.Attrs(func(a slog.Attr) bool {
-		rec.attrs[a.Key] = a.Value.Resolve().String()
-		return true
-	})
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.recs = append(l.recs, rec)
-	return nil
-}
-
-func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
-
-func (l *logRecorder) all() []loggedRecord {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]loggedRecord(nil), l.recs...)
+	require.Len(t, def.All(), 1)
+	assert.NotContains(t, def.All()[0].Attrs, "tenant", "no tenant attribute when none is known")
 }

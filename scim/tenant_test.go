@@ -1,14 +1,11 @@
 package scim_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/internal/logtest"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 )
@@ -157,7 +155,7 @@ func TestScopes(t *testing.T) {
 // at warn level with the tenant, with the fields of a single request's 403
 // plus the operation.
 func TestBulkScopes(t *testing.T) {
-	logs := &logRecorder{}
+	logs := &logtest.Recorder{}
 	logger := slog.New(logs)
 	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: logger})
 	require.NoError(t, err)
@@ -214,29 +212,29 @@ func TestBulkScopes(t *testing.T) {
 	assert.Equal(t, "Guide", at(users.body, "Resources", 0, "title"))
 	assert.Empty(t, at(users.body, "Resources", 0, "groups"), "alice joined no group")
 
-	rejected := logs.withMessage("auth: request rejected")
+	rejected := logs.WithMessage("auth: request rejected")
 	require.Len(t, rejected, 4, "one log line per refused operation: %v", rejected)
 	for i, rec := range rejected {
-		assert.Equal(t, slog.LevelWarn, rec.level)
-		assert.Equal(t, "403", rec.attrs["status"])
-		assert.Equal(t, "missing scope "+auth.ScopeGroupsWrite, rec.attrs["reason"])
-		assert.Equal(t, "acme", rec.attrs["tenant"])
-		assert.Equal(t, "POST", rec.attrs["method"])
-		assert.Equal(t, "/Bulk", rec.attrs["path"])
-		assert.Equal(t, fmt.Sprint(i+1), rec.attrs["bulkOperation"])
-		assert.Equal(t, []string{"POST", "PATCH", "PUT", "DELETE"}[i], rec.attrs["bulkMethod"])
+		assert.Equal(t, slog.LevelWarn, rec.Level)
+		assert.Equal(t, "403", rec.Attrs["status"])
+		assert.Equal(t, "missing scope "+auth.ScopeGroupsWrite, rec.Attrs["reason"])
+		assert.Equal(t, "acme", rec.Attrs["tenant"])
+		assert.Equal(t, "POST", rec.Attrs["method"])
+		assert.Equal(t, "/Bulk", rec.Attrs["path"])
+		assert.Equal(t, fmt.Sprint(i+1), rec.Attrs["bulkOperation"])
+		assert.Equal(t, []string{"POST", "PATCH", "PUT", "DELETE"}[i], rec.Attrs["bulkMethod"])
 	}
-	assert.Equal(t, "/Groups/"+gid, rejected[3].attrs["bulkPath"])
+	assert.Equal(t, "/Groups/"+gid, rejected[3].Attrs["bulkPath"])
 
 	// A single request's 403 is logged with the same fields.
 	requireError(t, usersOnly("POST", "/Groups", groupData("Single")), http.StatusForbidden, "")
-	rejected = logs.withMessage("auth: request rejected")
+	rejected = logs.WithMessage("auth: request rejected")
 	require.Len(t, rejected, 5)
 	single := rejected[4]
-	assert.Equal(t, slog.LevelWarn, single.level)
-	assert.Equal(t, "acme", single.attrs["tenant"])
-	for k := range single.attrs {
-		assert.Contains(t, rejected[0].attrs, k, "the bulk refusal lacks the field %q of a single request's", k)
+	assert.Equal(t, slog.LevelWarn, single.Level)
+	assert.Equal(t, "acme", single.Attrs["tenant"])
+	for k := range single.Attrs {
+		assert.Contains(t, rejected[0].Attrs, k, "the bulk refusal lacks the field %q of a single request's", k)
 	}
 	assert.NotContains(t, logs.String(), "users-only-token", "no credential is logged")
 }
@@ -246,7 +244,7 @@ func TestBulkScopes(t *testing.T) {
 // a SCIM error that does not reveal the cause, reads nothing and writes
 // nothing; the cause is logged for the operator.
 func TestScopeFuncErrorDenies(t *testing.T) {
-	logs := &logRecorder{}
+	logs := &logtest.Recorder{}
 	var failing atomic.Bool
 	c := newClient(t, scim.Config{Store: testStore(t), Logger: slog.New(logs), Scope: func(*http.Request) (store.Scope, error) {
 		if failing.Load() {
@@ -293,59 +291,6 @@ func TestScopeFuncErrorDenies(t *testing.T) {
 	assert.NotContains(t, users.raw, "changed", "nothing was changed")
 	group := c.must(http.StatusOK, "GET", "/Groups/"+gid, nil)
 	assert.Equal(t, []string{uid}, memberIDs(group.body), "the group kept its member")
-}
-
-// logRecorder is a slog.Handler that keeps every record, at every level;
-// safe for the server's goroutines.
-type logRecorder struct {
-	mu   sync.Mutex
-	recs []loggedRecord
-}
-
-type loggedRecord struct {
-	level slog.Level
-	msg   string
-	attrs map[string]string
-}
-
-func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-
-func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	rec := loggedRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
-	r.Attrs(func(a slog.Attr) bool {
-		rec.attrs[a.Key] = a.Value.Resolve().String()
-		return true
-	})
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.recs = append(l.recs, rec)
-	return nil
-}
-
-func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
-
-func (l *logRecorder) withMessage(msg string) []loggedRecord {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []loggedRecord
-	for _, r := range l.recs {
-		if r.msg == msg {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// String renders every record, for substring checks.
-func (l *logRecorder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, r := range l.recs {
-		fmt.Fprintf(&b, "%s %s %v\n", r.level, r.msg, r.attrs)
-	}
-	return b.String()
 }
 
 // tenantServer serves one handler to two tenants, token-a (acme) and
