@@ -119,7 +119,7 @@ func TestConcurrentConditionalWrites(t *testing.T) {
 }
 
 func TestConcurrentTenantsStayApart(t *testing.T) {
-	as := tenantServer(t)
+	as, _ := tenantServer(t, testStore(t))
 	statuses := parallel(20, func(i int) int {
 		tenant := []string{"token-a", "token-b"}[i%2]
 		return as(tenant)("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": fmt.Sprintf("u%d@example.com", i/2)}).status

@@ -2,9 +2,7 @@ package scim_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,9 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/scimkit/scimkit/auth"
-	"github.com/scimkit/scimkit/scim"
 )
 
 // TestTenantIsolationUnderHostileInputAndFaults: tenant A sends hostile
@@ -22,23 +17,8 @@ import (
 // store midway, and hammers its own group concurrently; B's directory is
 // unchanged throughout and nothing of it appears in any answer A gets.
 func TestTenantIsolationUnderHostileInputAndFaults(t *testing.T) {
-	quiet := slog.New(slog.DiscardHandler)
 	fs := &faultyStore{Store: testStore(t)}
-	h, err := scim.NewHandler(scim.Config{Store: fs, Logger: quiet})
-	require.NoError(t, err)
-	mw, err := auth.Bearer([]auth.Token{
-		{ID: "a", Hash: auth.HashToken("token-a"), Principal: auth.Principal{Tenant: "acme"}},
-		{ID: "b", Hash: auth.HashToken("token-b"), Principal: auth.Principal{Tenant: "globex"}},
-	}, quiet)
-	require.NoError(t, err)
-	srv := httptest.NewServer(mw(http.StripPrefix("/scim/v2", h)))
-	t.Cleanup(srv.Close)
-	c := &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
-	as := func(token string) func(method, path string, body any) response {
-		return func(method, path string, body any) response {
-			return c.do(method, path, body, "Authorization", "Bearer "+token)
-		}
-	}
+	as, _ := tenantServer(t, fs)
 	doA, doB := as("token-a"), as("token-b")
 
 	// B's directory, and what must never leak from it.

@@ -22,26 +22,8 @@ import (
 // token per tenant: neither tenant can read, list, filter, change or
 // delete the other's resources, even knowing their ids.
 func TestTenantsAreIsolated(t *testing.T) {
-	quiet := slog.New(slog.DiscardHandler)
-	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: quiet})
-	require.NoError(t, err)
-	mw, err := auth.Bearer([]auth.Token{
-		{ID: "a", Hash: auth.HashToken("token-a"), Principal: auth.Principal{Tenant: "acme"}},
-		{ID: "b", Hash: auth.HashToken("token-b"), Principal: auth.Principal{Tenant: "globex"}},
-	}, quiet)
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", mw(http.StripPrefix("/scim/v2", h)))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	a := &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
-	b := &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
-	as := func(c *client, token string) func(method, path string, body any, headers ...string) response {
-		return func(method, path string, body any, headers ...string) response {
-			return c.do(method, path, body, append(headers, "Authorization", "Bearer "+token)...)
-		}
-	}
-	doA, doB := as(a, "token-a"), as(b, "token-b")
+	as, a := tenantServer(t, testStore(t))
+	doA, doB := as("token-a"), as("token-b")
 
 	r := doA("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "same@example.com"})
 	require.Equal(t, http.StatusCreated, r.status)
@@ -293,24 +275,27 @@ func TestScopeFuncErrorDenies(t *testing.T) {
 	assert.Equal(t, []string{uid}, memberIDs(group.body), "the group kept its member")
 }
 
-// tenantServer serves one handler to two tenants, token-a (acme) and
-// token-b (globex); as(token) sends requests with that token.
-func tenantServer(t *testing.T) func(token string) func(method, path string, body any) response {
+// tenantServer serves one handler on st, mounted under /scim/v2, to two
+// tenants: token-a (acme) and token-b (globex). as(token) sends requests
+// with that token; c sends them with only the headers given.
+func tenantServer(t *testing.T, st store.Store) (as func(token string) func(method, path string, body any, headers ...string) response, c *client) {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: quiet})
+	h, err := scim.NewHandler(scim.Config{Store: st, Logger: quiet})
 	require.NoError(t, err)
 	mw, err := auth.Bearer([]auth.Token{
 		{ID: "a", Hash: auth.HashToken("token-a"), Principal: auth.Principal{Tenant: "acme"}},
 		{ID: "b", Hash: auth.HashToken("token-b"), Principal: auth.Principal{Tenant: "globex"}},
 	}, quiet)
 	require.NoError(t, err)
-	srv := httptest.NewServer(mw(h))
+	mux := http.NewServeMux()
+	mux.Handle("/scim/v2/", mw(http.StripPrefix("/scim/v2", h)))
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c := &client{t: t, srv: srv, base: srv.URL}
-	return func(token string) func(method, path string, body any) response {
-		return func(method, path string, body any) response {
-			return c.do(method, path, body, "Authorization", "Bearer "+token)
+	c = &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
+	return func(token string) func(method, path string, body any, headers ...string) response {
+		return func(method, path string, body any, headers ...string) response {
+			return c.do(method, path, body, append(headers, "Authorization", "Bearer "+token)...)
 		}
-	}
+	}, c
 }
