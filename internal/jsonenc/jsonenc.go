@@ -69,7 +69,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		if t == nil {
 			return append(dst, "null"...), nil
 		}
-		return appendMap(dst, t, depth)
+		return appendObject(dst, t, func(dst []byte, e any) ([]byte, error) { return appendValue(dst, e, depth+1) })
 	case []any:
 		return appendArray(dst, t, func(dst []byte, e any) ([]byte, error) { return appendValue(dst, e, depth+1) })
 	case []map[string]any:
@@ -80,21 +80,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		if t == nil {
 			return append(dst, "null"...), nil
 		}
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			dst = appendString(dst, t[k])
-		}
-		return append(dst, '}'), nil
+		return appendObject(dst, t, func(dst []byte, e string) ([]byte, error) { return appendString(dst, e), nil })
 	}
 	return fallback(dst, v)
 }
@@ -126,7 +112,9 @@ func fallback(dst []byte, v any) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
+// appendObject writes m as a JSON object with its keys sorted, as
+// encoding/json does, each value by elem. m is not nil.
+func appendObject[V any](dst []byte, m map[string]V, elem func([]byte, V) ([]byte, error)) ([]byte, error) {
 	var buf [16]string
 	keys := buf[:0]
 	for k := range m {
@@ -141,7 +129,7 @@ func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendValue(dst, m[k], depth+1); err != nil {
+		if dst, err = elem(dst, m[k]); err != nil {
 			return nil, err
 		}
 	}
