@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/scimkit/scimkit/store"
@@ -19,14 +18,7 @@ func (t *tx) GroupsOf(ctx context.Context, typ store.ResourceType, id string) ([
 	b.w("SELECT group_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ",
 		b.arg(t.scope.Directory), " AND member_id = ", b.arg(id), " AND member_type = ", b.arg(string(typ)), " ORDER BY group_id")
 	var ids []string
-	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
-		var gid string
-		if err := rows.Scan(&gid); err != nil {
-			return err
-		}
-		ids = append(ids, gid)
-		return nil
-	})
+	err := eachString(ctx, t.run, b.String(), b.args, func(gid string) { ids = append(ids, gid) })
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: groups of %s %q: %w", typ, id, err)
 	}

@@ -187,6 +187,19 @@ func each(ctx context.Context, db *runner, stmt string, args []any, fn func(*sql
 	return db.each(ctx, stmt, args, fn)
 }
 
+// eachString runs stmt, which selects one text column, and calls fn with
+// the value of every row.
+func eachString(ctx context.Context, db *runner, stmt string, args []any, fn func(string)) error {
+	return db.each(ctx, stmt, args, func(rows *sql.Rows) error {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		fn(v)
+		return nil
+	})
+}
+
 // sortColumns maps the sort paths SQL can order by to their columns: the
 // folded column first for case-insensitive attributes, then the exact one,
 // matching filter.Path.Compare.
@@ -339,14 +352,7 @@ func (s *Store) list(ctx context.Context, db *runner, scope store.Scope, typ sto
 		}
 		var ids []string
 		stmt := s.pageStatement(p, q)
-		err := each(ctx, db, stmt.SQL, stmt.Args, func(rows *sql.Rows) error {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-			return nil
-		})
+		err := eachString(ctx, db, stmt.SQL, stmt.Args, func(id string) { ids = append(ids, id) })
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: listing: %w", err)
 		}

@@ -587,14 +587,7 @@ func (t *tx) groupIDs(ctx context.Context, id, lock string) (map[string]bool, er
 	b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND ", t.s.typeCol(), " = 'Group' AND id IN (", t.groupsOf(id)(b), ") ORDER BY id", lock)
 	out := map[string]bool{}
-	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
-		var g string
-		if err := rows.Scan(&g); err != nil {
-			return err
-		}
-		out[g] = true
-		return nil
-	})
+	err := eachString(ctx, t.run, b.String(), b.args, func(g string) { out[g] = true })
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: reading groups of %q: %w", id, err)
 	}
@@ -763,14 +756,7 @@ func (t *tx) bumpUsersOf(ctx context.Context, id string) error {
 	b.w("SELECT member_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND group_id = ", b.arg(id), " AND member_type = 'User'")
 	var users []store.Member
-	err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return err
-		}
-		users = append(users, store.Member{Value: u, Type: store.User})
-		return nil
-	})
+	err := eachString(ctx, t.run, b.String(), b.args, func(u string) { users = append(users, store.Member{Value: u, Type: store.User}) })
 	if err != nil {
 		return fmt.Errorf("sqlstore: reading members of %q: %w", id, err)
 	}
@@ -813,14 +799,7 @@ func (t *tx) flush(ctx context.Context) error {
 			b.w(" ORDER BY id FOR NO KEY UPDATE")
 		}
 		exists := make(map[string]bool, len(chunk))
-		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			exists[id] = true
-			return nil
-		})
+		err := eachString(ctx, t.run, b.String(), b.args, func(id string) { exists[id] = true })
 		if err != nil {
 			return fmt.Errorf("sqlstore: bump versions: %w", err)
 		}
