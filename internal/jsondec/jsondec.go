@@ -421,25 +421,22 @@ func sameKey(a, b keyEnt) bool {
 	s, t := a.s, b.s
 	for s != "" && t != "" {
 		var r, q rune
-		if s[0] < utf8.RuneSelf {
-			r, s = rune(s[0]), s[1:]
-		} else {
-			var n int
-			r, n = utf8.DecodeRuneInString(s)
-			s = s[n:]
-		}
-		if t[0] < utf8.RuneSelf {
-			q, t = rune(t[0]), t[1:]
-		} else {
-			var n int
-			q, n = utf8.DecodeRuneInString(t)
-			t = t[n:]
-		}
+		r, s = nextRune(s)
+		q, t = nextRune(t)
 		if r != q && unicode.ToLower(r) != unicode.ToLower(q) {
 			return false
 		}
 	}
 	return s == "" && t == ""
+}
+
+// nextRune splits the first rune off s, which is not empty.
+func nextRune(s string) (rune, string) {
+	if s[0] < utf8.RuneSelf {
+		return rune(s[0]), s[1:]
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return r, s[n:]
 }
 
 // plain[c] is set for the bytes that stand for themselves in a string:
