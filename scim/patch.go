@@ -141,7 +141,7 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 // primary, keyed by their content without the flag.
 func primaries(rt *resourceType, doc map[string]any) map[string]bool {
 	out := map[string]bool{}
-	for _, pa := range rt.primaryAttrs() {
+	for _, pa := range rt.primaryAttrs {
 		for _, e := range elementsOfAnyCase(doc, pa) {
 			if m, ok := e.(map[string]any); ok && primaryFlag(m) {
 				out[pa[0]+"\x00"+pa[1]+"\x00"+elementKey(m)] = true
@@ -156,7 +156,7 @@ func primaries(rt *resourceType, doc map[string]any) map[string]bool {
 // non-primary. Values that were primary before the operation lose the flag
 // when the operation made another value primary.
 func demotePrimaries(rt *resourceType, doc map[string]any, before map[string]bool) {
-	for _, pa := range rt.primaryAttrs() {
+	for _, pa := range rt.primaryAttrs {
 		var old, fresh []map[string]any
 		for _, e := range elementsOfAnyCase(doc, pa) {
 			m, ok := e.(map[string]any)

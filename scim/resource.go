@@ -464,10 +464,7 @@ func prune(v any) any {
 // looking the id up as a user, then as a group.
 func resolveMembers(ctx context.Context, tx store.Tx, members []store.Member) error {
 	// Only existence matters: a view spares a copy of what is not read.
-	get := tx.Get
-	if vr, ok := tx.(store.TxViewReader); ok {
-		get = vr.GetView
-	}
+	get := viewGet(tx)
 	for i := range members {
 		if members[i].Type != "" {
 			continue
@@ -500,12 +497,9 @@ func isTrue(v any) bool {
 	return false
 }
 
-// primaryAttrs lists the multi-valued attributes with a "primary"
-// sub-attribute, as (extension URN or "", attribute name) pairs.
-func (rt *resourceType) primaryAttrs() [][2]string { return rt.primaries }
-
 // findPrimaryAttrs lists the multi-valued attributes with a "primary"
-// sub-attribute, once, when the resource type is made.
+// sub-attribute, as (extension URN or "", attribute name) pairs, once,
+// when the resource type is made.
 func (rt *resourceType) findPrimaryAttrs() [][2]string {
 	var out [][2]string
 	add := func(urn string, attrs []schema.CoreAttribute) {
@@ -525,7 +519,7 @@ func (rt *resourceType) findPrimaryAttrs() [][2]string {
 // checkPrimary enforces RFC 7643 §2.4: "primary": true appears at most
 // once in a multi-valued attribute.
 func checkPrimary(rt *resourceType, doc map[string]any) error {
-	for _, pa := range rt.primaryAttrs() {
+	for _, pa := range rt.primaryAttrs {
 		n := 0
 		for _, e := range elementsOfAnyCase(doc, pa) {
 			if m, ok := e.(map[string]any); ok {

@@ -43,9 +43,9 @@ type resourceType struct {
 	exts map[string]*schema.Schema
 
 	filterOpts []filter.Option
-	// primaries are the multi-valued attributes with a "primary"
+	// primaryAttrs are the multi-valued attributes with a "primary"
 	// sub-attribute, as (extension URN or "", name).
-	primaries [][2]string
+	primaryAttrs [][2]string
 }
 
 func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema, extensions []schema.Schema) *resourceType {
@@ -68,7 +68,7 @@ func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema
 		rt.exts[strings.ToLower(rt.extensions[i].ID)] = &rt.extensions[i]
 	}
 	rt.filterOpts = []filter.Option{filter.WithSchemas(core, extensions...)}
-	rt.primaries = rt.findPrimaryAttrs()
+	rt.primaryAttrs = rt.findPrimaryAttrs()
 	return rt
 }
 

@@ -218,11 +218,18 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 // hooks, which may change what they are given, it is always a copy.
 func (h *Handler) txGet(ctx context.Context, tx store.Tx, typ store.ResourceType, id string) (*store.Resource, error) {
 	if h.cfg.Hooks == nil {
-		if vr, ok := tx.(store.TxViewReader); ok {
-			return vr.GetView(ctx, typ, id)
-		}
+		return viewGet(tx)(ctx, typ, id)
 	}
 	return tx.Get(ctx, typ, id)
+}
+
+// viewGet is tx's GetView when it is a store.TxViewReader, else its Get:
+// for reads whose result is only read.
+func viewGet(tx store.Tx) func(ctx context.Context, typ store.ResourceType, id string) (*store.Resource, error) {
+	if vr, ok := tx.(store.TxViewReader); ok {
+		return vr.GetView
+	}
+	return tx.Get
 }
 
 // deleteResource deletes op's resource. For a group, when hooks are
