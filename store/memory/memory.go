@@ -86,9 +86,8 @@ type Store struct {
 }
 
 var (
-	_ store.Store        = (*Store)(nil)
-	_ store.ViewReader   = (*Store)(nil)
-	_ store.TxViewReader = (*tx)(nil)
+	_ store.Store      = (*Store)(nil)
+	_ store.ViewReader = (*Store)(nil)
 )
 
 // Option configures a Store.

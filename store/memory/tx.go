@@ -23,8 +23,9 @@ type tx struct {
 }
 
 var (
-	_ store.Tx         = (*tx)(nil)
-	_ store.GroupsOfTx = (*tx)(nil)
+	_ store.Tx           = (*tx)(nil)
+	_ store.GroupsOfTx   = (*tx)(nil)
+	_ store.TxViewReader = (*tx)(nil)
 )
 
 // GroupsOf implements store.GroupsOfTx from the reverse membership index.
