@@ -137,7 +137,7 @@ func (a *AuditSink) AuditRecords(ctx context.Context, scope store.Scope, q store
 	}
 	b.w(" ORDER BY seq DESC LIMIT ", b.arg(limit))
 	var out []store.AuditRecord
-	err := each(ctx, a.s.dbr, b.String(), b.args, func(rows *sql.Rows) error {
+	err := a.s.dbr.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 		var (
 			rec            = store.AuditRecord{Scope: scope}
 			at             int64

@@ -18,7 +18,7 @@ func (t *tx) GroupsOf(ctx context.Context, typ store.ResourceType, id string) ([
 	b.w("SELECT group_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ",
 		b.arg(t.scope.Directory), " AND member_id = ", b.arg(id), " AND member_type = ", b.arg(string(typ)), " ORDER BY group_id")
 	var ids []string
-	err := eachString(ctx, t.run, b.String(), b.args, func(gid string) { ids = append(ids, gid) })
+	err := t.run.eachString(ctx, b.String(), b.args, func(gid string) { ids = append(ids, gid) })
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: groups of %s %q: %w", typ, id, err)
 	}

@@ -123,7 +123,7 @@ func (s *Store) fillRelations(ctx context.Context, db *runner, scope store.Scope
 		b.w("SELECT m.member_id, g.id, g.display_name FROM ", members, " JOIN ", s.t.resources,
 			" g ON g.tenant = m.tenant AND g.directory = m.directory AND g.id = m.group_id WHERE m.tenant = ", b.arg(scope.Tenant),
 			" AND m.directory = ", b.arg(scope.Directory), " AND m.member_id IN (", b.list(chunk), ")")
-		err := each(ctx, db, b.String(), b.args, func(rows *sql.Rows) error {
+		err := db.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 			var member, gid string
 			var display sql.NullString
 			if err := rows.Scan(&member, &gid, &display); err != nil {
@@ -151,7 +151,7 @@ func (s *Store) fillRelations(ctx context.Context, db *runner, scope store.Scope
 		b.w("SELECT m.group_id, m.member_id, m.member_type, r.display_name, r.user_name FROM ", s.t.members, " m LEFT JOIN ",
 			s.t.resources, " r ON r.tenant = m.tenant AND r.directory = m.directory AND r.id = m.member_id WHERE m.tenant = ",
 			b.arg(scope.Tenant), " AND m.directory = ", b.arg(scope.Directory), " AND m.group_id IN (", b.list(chunk), ") ORDER BY m.seq")
-		err := each(ctx, db, b.String(), b.args, func(rows *sql.Rows) error {
+		err := db.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 			var gid, member, typ string
 			var display, userName sql.NullString
 			if err := rows.Scan(&gid, &member, &typ, &display, &userName); err != nil {
@@ -180,24 +180,6 @@ func chunks(ids []string, n int) [][]string {
 		ids = ids[k:]
 	}
 	return out
-}
-
-// each runs stmt and calls fn for every row.
-func each(ctx context.Context, db *runner, stmt string, args []any, fn func(*sql.Rows) error) error {
-	return db.each(ctx, stmt, args, fn)
-}
-
-// eachString runs stmt, which selects one text column, and calls fn with
-// the value of every row.
-func eachString(ctx context.Context, db *runner, stmt string, args []any, fn func(string)) error {
-	return db.each(ctx, stmt, args, func(rows *sql.Rows) error {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return err
-		}
-		fn(v)
-		return nil
-	})
 }
 
 // sortColumns maps the sort paths SQL can order by to their columns: the
@@ -352,7 +334,7 @@ func (s *Store) list(ctx context.Context, db *runner, scope store.Scope, typ sto
 		}
 		var ids []string
 		stmt := s.pageStatement(p, q)
-		err := eachString(ctx, db, stmt.SQL, stmt.Args, func(id string) { ids = append(ids, id) })
+		err := db.eachString(ctx, stmt.SQL, stmt.Args, func(id string) { ids = append(ids, id) })
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: listing: %w", err)
 		}
@@ -424,7 +406,7 @@ func (s *Store) list(ctx context.Context, db *runner, scope store.Scope, typ sto
 func (s *Store) scanAll(ctx context.Context, db *runner, stmt string, args []any) ([]*store.Resource, error) {
 	out := []*store.Resource{}
 	var scanErr error
-	err := each(ctx, db, stmt, args, func(rows *sql.Rows) error {
+	err := db.each(ctx, stmt, args, func(rows *sql.Rows) error {
 		r, _, err := scanResource(rows)
 		if err != nil {
 			scanErr = err
@@ -449,7 +431,7 @@ func (s *Store) load(ctx context.Context, db *runner, scope store.Scope, ids []s
 		b := s.query()
 		b.w("SELECT ", resourceCols, " FROM ", s.t.resources, " WHERE tenant = ", b.arg(scope.Tenant),
 			" AND directory = ", b.arg(scope.Directory), " AND id IN (", b.list(chunk), ")")
-		err := each(ctx, db, b.String(), b.args, func(rows *sql.Rows) error {
+		err := db.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 			r, _, err := scanResource(rows)
 			if err != nil {
 				return err

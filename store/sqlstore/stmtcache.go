@@ -336,6 +336,19 @@ func (r *runner) each(ctx context.Context, text string, args []any, fn func(*sql
 	return rows.Err()
 }
 
+// eachString runs text, which selects one text column, and calls fn with
+// the value of every row.
+func (r *runner) eachString(ctx context.Context, text string, args []any, fn func(string)) error {
+	return r.each(ctx, text, args, func(rows *sql.Rows) error {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		fn(v)
+		return nil
+	})
+}
+
 // row is a *sql.Row that, scanned, releases the cache entry it holds.
 type row struct {
 	*sql.Row

@@ -393,7 +393,7 @@ func (t *tx) RemoveMembers(ctx context.Context, groupID string, memberIDs []stri
 		b := t.s.query()
 		b.w("DELETE FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND group_id = ", b.arg(groupID), " AND member_id IN (", b.list(chunk), ") RETURNING member_id, member_type")
-		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
+		err := t.run.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 			var id, typ string
 			if err := rows.Scan(&id, &typ); err != nil {
 				return err
@@ -431,7 +431,7 @@ func (t *tx) displays(ctx context.Context, ids []string) (map[string]string, err
 		b := t.s.query()
 		b.w("SELECT id, COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant),
 			" AND directory = ", b.arg(t.scope.Directory), " AND id IN (", b.list(chunk), ")")
-		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
+		err := t.run.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 			var id, d string
 			if err := rows.Scan(&id, &d); err != nil {
 				return err
@@ -587,7 +587,7 @@ func (t *tx) groupIDs(ctx context.Context, id, lock string) (map[string]bool, er
 	b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND ", t.s.typeCol(), " = 'Group' AND id IN (", t.groupsOf(id)(b), ") ORDER BY id", lock)
 	out := map[string]bool{}
-	err := eachString(ctx, t.run, b.String(), b.args, func(g string) { out[g] = true })
+	err := t.run.eachString(ctx, b.String(), b.args, func(g string) { out[g] = true })
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: reading groups of %q: %w", id, err)
 	}
@@ -646,7 +646,7 @@ func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.M
 			b := t.s.query()
 			b.w("SELECT id FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 				" AND type = 'Group' AND id IN (", b.list(chunk), ") ORDER BY id FOR KEY SHARE")
-			if err := each(ctx, t.run, b.String(), b.args, func(*sql.Rows) error { return nil }); err != nil {
+			if err := t.run.each(ctx, b.String(), b.args, func(*sql.Rows) error { return nil }); err != nil {
 				return nil, fmt.Errorf("sqlstore: checking members: %w", err)
 			}
 		}
@@ -657,7 +657,7 @@ func (t *tx) checkMembers(ctx context.Context, groupID string, members []store.M
 		b := t.s.query()
 		b.w("SELECT id, type, COALESCE(display_name, user_name, '') FROM ", t.s.t.resources, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 			" AND id IN (", b.list(chunk), ")")
-		err := each(ctx, t.run, b.String(), b.args, func(rows *sql.Rows) error {
+		err := t.run.each(ctx, b.String(), b.args, func(rows *sql.Rows) error {
 			var id, typ, d string
 			if err := rows.Scan(&id, &typ, &d); err != nil {
 				return err
@@ -756,7 +756,7 @@ func (t *tx) bumpUsersOf(ctx context.Context, id string) error {
 	b.w("SELECT member_id FROM ", t.s.t.members, " WHERE tenant = ", b.arg(t.scope.Tenant), " AND directory = ", b.arg(t.scope.Directory),
 		" AND group_id = ", b.arg(id), " AND member_type = 'User'")
 	var users []store.Member
-	err := eachString(ctx, t.run, b.String(), b.args, func(u string) { users = append(users, store.Member{Value: u, Type: store.User}) })
+	err := t.run.eachString(ctx, b.String(), b.args, func(u string) { users = append(users, store.Member{Value: u, Type: store.User}) })
 	if err != nil {
 		return fmt.Errorf("sqlstore: reading members of %q: %w", id, err)
 	}
@@ -799,7 +799,7 @@ func (t *tx) flush(ctx context.Context) error {
 			b.w(" ORDER BY id FOR NO KEY UPDATE")
 		}
 		exists := make(map[string]bool, len(chunk))
-		err := eachString(ctx, t.run, b.String(), b.args, func(id string) { exists[id] = true })
+		err := t.run.eachString(ctx, b.String(), b.args, func(id string) { exists[id] = true })
 		if err != nil {
 			return fmt.Errorf("sqlstore: bump versions: %w", err)
 		}
