@@ -274,20 +274,32 @@ func (r *runner) txStmt(ctx context.Context, text string) *sql.Stmt {
 // binding is tried again rather than an error kept.
 func (r *runner) failed(text string) { delete(r.bound, text) }
 
+// prepared returns the cached statement of text (bound to the
+// transaction, in one) and the function that ends its use, or a nil
+// statement to run text unprepared.
+func (r *runner) prepared(ctx context.Context, text string) (*sql.Stmt, func()) {
+	switch {
+	case r.c == nil:
+		return nil, nil
+	case r.tx != nil:
+		// Held until the transaction is done.
+		return r.txStmt(ctx, text), func() {}
+	}
+	e := r.c.acquire(text)
+	if e == nil {
+		return nil, nil
+	}
+	return e.stmt, func() { r.c.release(e) }
+}
+
 func (r *runner) exec(ctx context.Context, text string, args ...any) (sql.Result, error) {
-	if r.c != nil {
-		if r.tx != nil {
-			if st := r.txStmt(ctx, text); st != nil {
-				res, err := st.ExecContext(ctx, args...)
-				if err != nil {
-					r.failed(text)
-				}
-				return res, err
-			}
-		} else if e := r.c.acquire(text); e != nil {
-			defer r.c.release(e)
-			return e.stmt.ExecContext(ctx, args...)
+	if st, end := r.prepared(ctx, text); st != nil {
+		defer end()
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			r.failed(text)
 		}
+		return res, err
 	}
 	if r.tx != nil {
 		return r.tx.ExecContext(ctx, text, args...)
@@ -299,33 +311,20 @@ func (r *runner) exec(ctx context.Context, text string, args ...any) (sql.Result
 func (r *runner) each(ctx context.Context, text string, args []any, fn func(*sql.Rows) error) error {
 	var rows *sql.Rows
 	var err error
-	switch {
-	case r.c != nil && r.tx != nil:
-		if st := r.txStmt(ctx, text); st != nil {
-			if rows, err = st.QueryContext(ctx, args...); err != nil {
-				r.failed(text)
-				return err
-			}
-		}
-	case r.c != nil:
-		if e := r.c.acquire(text); e != nil {
-			// Released once the rows are closed (defers run last in,
-			// first out).
-			defer r.c.release(e)
-			if rows, err = e.stmt.QueryContext(ctx, args...); err != nil {
-				return err
-			}
-		}
-	}
-	if rows == nil {
-		if r.tx != nil {
-			rows, err = r.tx.QueryContext(ctx, text, args...)
-		} else {
-			rows, err = r.db.QueryContext(ctx, text, args...)
-		}
-		if err != nil {
+	if st, end := r.prepared(ctx, text); st != nil {
+		// Ended once the rows are closed (defers run last in, first out).
+		defer end()
+		if rows, err = st.QueryContext(ctx, args...); err != nil {
+			r.failed(text)
 			return err
 		}
+	} else if r.tx != nil {
+		rows, err = r.tx.QueryContext(ctx, text, args...)
+	} else {
+		rows, err = r.db.QueryContext(ctx, text, args...)
+	}
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -349,35 +348,29 @@ func (r *runner) eachString(ctx context.Context, text string, args []any, fn fun
 	})
 }
 
-// row is a *sql.Row that, scanned, releases the cache entry it holds.
+// row is a *sql.Row that, scanned, ends the use of the statement it came
+// from.
 type row struct {
 	*sql.Row
-	e *cachedStmt
-	c *stmtCache
+	end func()
 }
 
 func (r row) Scan(dest ...any) error {
 	err := r.Row.Scan(dest...)
-	if r.e != nil {
-		r.c.release(r.e)
+	if r.end != nil {
+		r.end()
 	}
 	return err
 }
 
 // queryRow runs text for at most one row; its Scan must be called.
 func (r *runner) queryRow(ctx context.Context, text string, args ...any) row {
-	if r.c != nil {
-		if r.tx != nil {
-			if st := r.txStmt(ctx, text); st != nil {
-				res := st.QueryRowContext(ctx, args...)
-				if res.Err() != nil {
-					r.failed(text)
-				}
-				return row{Row: res}
-			}
-		} else if e := r.c.acquire(text); e != nil {
-			return row{Row: e.stmt.QueryRowContext(ctx, args...), e: e, c: r.c}
+	if st, end := r.prepared(ctx, text); st != nil {
+		res := st.QueryRowContext(ctx, args...)
+		if res.Err() != nil {
+			r.failed(text)
 		}
+		return row{Row: res, end: end}
 	}
 	if r.tx != nil {
 		return row{Row: r.tx.QueryRowContext(ctx, text, args...)}
