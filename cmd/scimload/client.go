@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -394,8 +393,9 @@ func (cn *conn) readBody(status int, r io.Reader, want int64, chunked, decode bo
 		err error
 	)
 	if decode {
-		cn.body, err = appendAll(cn.body[:0], r)
-		n = int64(len(cn.body))
+		buf := bytes.NewBuffer(cn.body[:0])
+		n, err = buf.ReadFrom(r)
+		cn.body = buf.Bytes()
 	} else {
 		n, err = io.Copy(io.Discard, r)
 	}
@@ -558,23 +558,6 @@ func (cn *conn) readTrailer() error {
 		}
 		if len(trimEOL(line)) == 0 {
 			return nil
-		}
-	}
-}
-
-// appendAll appends everything r yields until EOF to dst.
-func appendAll(dst []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, max(4096, cap(dst)))
-		}
-		n, err := r.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
 		}
 	}
 }
