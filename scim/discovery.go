@@ -10,9 +10,8 @@ import (
 // The discovery endpoints describe exactly what this handler does.
 
 func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
-	h.writeJSON(w, http.StatusOK, map[string]any{
+	spc := map[string]any{
 		"schemas":               []string{spcSchema},
-		"documentationUri":      h.cfg.DocumentationURI,
 		"patch":                 map[string]any{"supported": true},
 		"bulk":                  map[string]any{"supported": true, "maxOperations": h.cfg.BulkMaxOperations, "maxPayloadSize": h.cfg.BulkMaxPayloadBytes},
 		"filter":                map[string]any{"supported": true, "maxResults": h.cfg.MaxResults},
@@ -24,7 +23,13 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 			"resourceType": "ServiceProviderConfig",
 			"location":     h.baseURL(r) + "/ServiceProviderConfig",
 		},
-	})
+	}
+	// An attribute without a value is omitted (RFC 7643 §2.5), not sent
+	// as "".
+	if h.cfg.DocumentationURI != "" {
+		spc["documentationUri"] = h.cfg.DocumentationURI
+	}
+	h.writeJSON(w, http.StatusOK, spc)
 }
 
 // allSchemas lists the resource schemas the handler serves (core first,
@@ -53,8 +58,35 @@ func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
 			}
 		}
 	}
+	dropEmptyStrings(m)
 	m["meta"] = map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + s.ID}
 	return m
+}
+
+// dropEmptyStrings deletes, throughout a schema's map form, the attributes
+// whose value is "": a schema attribute declared without a description
+// has none, and an attribute without a value is omitted (RFC 7643 §2.5).
+func dropEmptyStrings(m map[string]any) {
+	for k, v := range m {
+		switch t := v.(type) {
+		case string:
+			if t == "" {
+				delete(m, k)
+			}
+		case map[string]any:
+			dropEmptyStrings(t)
+		case []map[string]any:
+			for _, e := range t {
+				dropEmptyStrings(e)
+			}
+		case []any:
+			for _, e := range t {
+				if em, ok := e.(map[string]any); ok {
+					dropEmptyStrings(em)
+				}
+			}
+		}
+	}
 }
 
 func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string) {

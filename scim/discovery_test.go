@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -185,4 +186,38 @@ func TestGroupExtension(t *testing.T) {
 	put := c.must(http.StatusOK, "PUT", "/Groups/"+id, groupData("Finance")).body
 	assert.NotContains(t, put, acmeGroupURN)
 	assert.Equal(t, []any{groupURN}, put["schemas"])
+}
+
+// TestDiscoveryOmitsUnsetAttributes: an attribute without a value is left
+// out of a response (RFC 7643 §2.5), never sent as "" (a documentationUri
+// the host app did not set was).
+func TestDiscoveryOmitsUnsetAttributes(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, scim.Config{UserExtensions: []schema.Schema{acmeExtension()}})
+	spc := c.must(http.StatusOK, "GET", "/ServiceProviderConfig", nil).body
+	assert.NotContains(t, spc, "documentationUri")
+	for _, path := range []string{"/ServiceProviderConfig", "/Schemas", "/ResourceTypes"} {
+		body := c.must(http.StatusOK, "GET", path, nil).body
+		assert.Empty(t, emptyStrings("", body), "%s has attributes set to \"\"", path)
+	}
+}
+
+// emptyStrings returns the paths in v whose value is "".
+func emptyStrings(path string, v any) []string {
+	var out []string
+	switch t := v.(type) {
+	case string:
+		if t == "" {
+			out = append(out, path)
+		}
+	case map[string]any:
+		for k, e := range t {
+			out = append(out, emptyStrings(path+"."+k, e)...)
+		}
+	case []any:
+		for i, e := range t {
+			out = append(out, emptyStrings(fmt.Sprintf("%s[%d]", path, i), e)...)
+		}
+	}
+	return out
 }
