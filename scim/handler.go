@@ -312,7 +312,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(first, rt.endpoint[1:]) {
 			continue
 		}
-		write := r.Method != http.MethodGet && r.Method != http.MethodHead && rest != ".search"
+		// Path segments are matched case-insensitively, ".search" too.
+		search := strings.EqualFold(rest, ".search")
+		write := r.Method != http.MethodGet && r.Method != http.MethodHead && !search
 		if !h.permitted(w, r, rt, write) {
 			return
 		}
@@ -326,7 +328,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			default:
 				h.methodNotAllowed(w, r, http.MethodGet, http.MethodHead, http.MethodPost)
 			}
-		case rest == ".search":
+		case search:
 			if h.allow(w, r, http.MethodPost) {
 				h.serveList(w, r, rt, true)
 			}
