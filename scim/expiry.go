@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -88,6 +89,10 @@ func deactivatedAt(u *store.Resource) time.Time {
 // groups and the app keeps the member, so a reactivation within the grace
 // period restores everything. With no grace period configured it does
 // nothing. Call it periodically, per scope.
+//
+// A user that cannot be deleted (a hook returns an error) does not stop
+// the run: the others are still deleted, the failure is audited and
+// logged, and the returned error joins one *ExpiryError per such user.
 func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int, error) {
 	grace := h.cfg.DeactivationGracePeriod
 	if grace <= 0 {
@@ -106,7 +111,12 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 	}
 	ctx = auth.NewContext(ctx, auth.Principal{Tenant: scope.Tenant, Directory: scope.Directory, CredentialID: ExpiryActor})
 	n := 0
+	var failed []error
 	for _, u := range page.Resources {
+		if err := ctx.Err(); err != nil {
+			failed = append(failed, fmt.Errorf("scim: expiry stopped: %w", err))
+			break
+		}
 		if !deactivatedAt(u).Before(cutoff) {
 			continue
 		}
@@ -118,11 +128,32 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 			n++
 		case errors.Is(err, store.ErrNotFound), isPreconditionFailed(err):
 		default:
-			return n, fmt.Errorf("scim: expiring user %s: %w", u.ID, err)
+			// One user the app cannot delete must not keep every later
+			// one: the failure is audited (write did), logged and
+			// reported, and the next run tries it again.
+			h.log.ErrorContext(ctx, "scim: expiring a deactivated user", slog.String("scope", scope.String()),
+				slog.String("user", u.ID), slog.Any("error", err))
+			failed = append(failed, &ExpiryError{UserID: u.ID, Err: err})
 		}
 	}
-	return n, nil
+	return n, errors.Join(failed...)
 }
+
+// ExpiryError reports a user ExpireDeactivated could not delete (a hook
+// refused, or the store failed). ExpireDeactivated returns one per such
+// user, joined with errors.Join; errors.As finds them.
+type ExpiryError struct {
+	// UserID is the id of the user that was not deleted.
+	UserID string
+	// Err is why.
+	Err error
+}
+
+// Error describes the failure.
+func (e *ExpiryError) Error() string { return "scim: expiring user " + e.UserID + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *ExpiryError) Unwrap() error { return e.Err }
 
 func isPreconditionFailed(err error) bool {
 	se, _ := toSCIMError(err)

@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"sync"
@@ -214,4 +215,77 @@ func TestGracePeriodWithoutDeactivationTime(t *testing.T) {
 	c.must(http.StatusOK, "PATCH", "/Users/touched", patchBody(op("replace", "title", "x")))
 	advance(5 * time.Hour)
 	assert.Equal(t, 2, expire(), "legacy by its lastModified, touched by the time it was last changed before")
+}
+
+// failDeleteOf is a Hooks whose UserDeleted fails for the listed userNames.
+type failDeleteOf struct {
+	scim.NopHooks
+	fail map[string]bool
+}
+
+func (f failDeleteOf) UserDeleted(_ context.Context, e *scim.UserDeleted) error {
+	if f.fail[e.User.UserName()] {
+		return errors.New("the app cannot remove " + e.User.UserName())
+	}
+	return nil
+}
+
+// TestExpiryGoesOnPastFailures: a user whose deletion fails (its hook
+// refuses) does not stop the others: every other expired user is deleted,
+// each failure is reported (errors.As finds the user's id) and audited,
+// and the failed user stays for the next run.
+func TestExpiryGoesOnPastFailures(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now().Add(time.Hour)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	audit := &memory.AuditLog{}
+	hooks := failDeleteOf{fail: map[string]bool{"b1@example.com": true, "b2@example.com": true}}
+	cfg := scim.Config{Store: testStore(t), Hooks: hooks, Audit: audit, DeactivationGracePeriod: time.Hour, Now: clock}
+	c := newClient(t, cfg)
+	h, err := scim.NewHandler(cfg)
+	require.NoError(t, err)
+
+	ids := map[string]string{}
+	// The failing users are created first, so they are listed first.
+	for _, name := range []string{"b1@example.com", "ok1@example.com", "b2@example.com", "ok2@example.com"} {
+		ids[name] = c.createUser(name, map[string]any{"active": false})["id"].(string)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+
+	n, err := h.ExpireDeactivated(context.Background(), store.Scope{})
+	assert.Equal(t, 2, n, "both users whose hooks succeed are deleted")
+	require.Error(t, err)
+	var failed []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ee *scim.ExpiryError
+		require.ErrorAs(t, e, &ee)
+		failed = append(failed, ee.UserID)
+		assert.Contains(t, ee.Error(), "cannot remove")
+	}
+	assert.ElementsMatch(t, []string{ids["b1@example.com"], ids["b2@example.com"]}, failed)
+	for name, id := range ids {
+		status := http.StatusOK
+		if name[:2] == "ok" {
+			status = http.StatusNotFound
+		}
+		assert.Equal(t, status, c.do("GET", "/Users/"+id, nil).status, name)
+		recs, _ := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{ResourceID: id})
+		var deletes []store.AuditRecord
+		for _, r := range recs {
+			if r.Operation == "delete" {
+				deletes = append(deletes, r)
+			}
+		}
+		require.Len(t, deletes, 1, "one audited deletion attempt for %s", name)
+		assert.Equal(t, scim.ExpiryActor, deletes[0].Actor)
+		if name[:2] == "ok" {
+			assert.Equal(t, http.StatusNoContent, deletes[0].Status)
+		} else {
+			assert.NotEqual(t, http.StatusNoContent, deletes[0].Status)
+			assert.NotEmpty(t, deletes[0].Error)
+		}
+	}
 }
