@@ -17,7 +17,7 @@ const benchUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn
 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984","department":"Tour Operations"}}`
 
 func benchHandler(b *testing.B) *Handler {
-	h, err := NewHandler(Config{Store: memory.New(), Logger: slog.New(slog.DiscardHandler)})
+	h, err := NewHandler(Config{Store: memory.New(), HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -137,7 +137,7 @@ func TestStoreFaultsChangeNothing(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			fs := &faultyStore{Store: testStore(t), method: tc.method, hang: tc.hang}
-			h, err := scim.NewHandler(scim.Config{Store: fs, Logger: slog.New(slog.DiscardHandler)})
+			h, err := scim.NewHandler(scim.Config{Store: fs, HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
 			require.NoError(t, err)
 			// The app's own middleware gives every request a deadline.
 			deadline := func(next http.Handler) http.Handler {
@@ -170,7 +170,7 @@ func TestStoreFaultsChangeNothing(t *testing.T) {
 // TestClientDisconnectsMidBody: a client that announces a body and hangs
 // up half way changes nothing, and the server goes on serving.
 func TestClientDisconnectsMidBody(t *testing.T) {
-	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Logger: slog.New(slog.DiscardHandler)})
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	// finished receives the status of every request the handler has
 	// completely served, so the test waits for the handler, not a clock.

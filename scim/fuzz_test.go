@@ -24,7 +24,7 @@ type fuzzTarget struct {
 }
 
 func newFuzzTarget(t testing.TB) *fuzzTarget {
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 64 << 10})
+	h, err := scim.NewHandler(scim.Config{Store: memory.New(), HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 64 << 10})
 	require.NoError(t, err)
 	ft := &fuzzTarget{h: h}
 	rec := ft.serve("POST", "/Users", []byte(`{"schemas":["`+userURN+`","`+enterpriseURN+`"],"userName":"f@example.com",

@@ -98,9 +98,20 @@ type Config struct {
 
 	// Scope returns the store scope a request acts on. The default takes
 	// the tenant and directory of the auth.Principal in the request
-	// context, or the zero Scope when there is none (a single-tenant app
-	// with its own authentication).
+	// context, or the zero Scope when there is none (only with
+	// HostAuthenticates).
 	Scope func(r *http.Request) (store.Scope, error)
+
+	// HostAuthenticates says that the host app authenticates every
+	// request itself, before the handler, with middleware of its own that
+	// puts no auth.Principal in the request context. Such requests are
+	// then served on the scope Scope returns (the zero scope by default).
+	//
+	// Left false (the default), the handler fails closed: a request that
+	// reaches it without an auth.Principal, which auth.Bearer, auth.Signed
+	// and auth.ClientCert put there, is refused with 401, so a route
+	// mounted without its authentication by mistake serves nothing.
+	HostAuthenticates bool
 
 	// DocumentationURI is advertised in /ServiceProviderConfig.
 	DocumentationURI string
@@ -240,6 +251,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path = path[3:]
 	}
 	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if !h.cfg.HostAuthenticates {
+		if _, ok := auth.FromContext(r.Context()); !ok {
+			auth.Reject(w, r, h.log, "Bearer", "no auth.Principal in the request context: the handler is mounted without authentication middleware (or set scim.Config.HostAuthenticates)", "")
+			return
+		}
+	}
 	if !validText(path) {
 		// No resource has such an id; some stores cannot even look it up.
 		h.writeError(w, r, errorf(http.StatusNotFound, "", "no such resource"))

@@ -51,6 +51,9 @@ func newClient(t *testing.T, cfg scim.Config) *client {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// The test client sends no credentials: it stands for a host app
+	// that authenticates on its own.
+	cfg.HostAuthenticates = true
 	h, err := scim.NewHandler(cfg)
 	require.NoError(t, err)
 	mux := http.NewServeMux()

@@ -86,6 +86,7 @@ func newHostileEnv(t *testing.T, cfg scim.Config) *hostileEnv {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.HostAuthenticates = true
 	h, err := scim.NewHandler(cfg)
 	require.NoError(t, err)
 	e := &hostileEnv{cfg: cfg}

@@ -58,7 +58,7 @@ func runMemberPatch(t *testing.T, body map[string]any, fast bool) memberOutcome 
 	st := memory.New(memory.WithClock(func() time.Time { return now }))
 	events := &memberEvents{}
 	audit := &memory.AuditLog{}
-	h, err := NewHandler(Config{Store: st, Hooks: events, Audit: audit, Logger: slog.New(slog.DiscardHandler)})
+	h, err := NewHandler(Config{Store: st, HostAuthenticates: true, Hooks: events, Audit: audit, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	scope := store.Scope{Tenant: "t"}
 	require.NoError(t, st.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
@@ -176,7 +176,7 @@ func TestMemberPatchMatchesGeneralPath(t *testing.T) {
 // TestMemberPatchDeclines: PATCHes whose meaning depends on the whole list
 // or on order take the general path.
 func TestMemberPatchDeclines(t *testing.T) {
-	h, err := NewHandler(Config{Store: memory.New()})
+	h, err := NewHandler(Config{Store: memory.New(), HostAuthenticates: true})
 	require.NoError(t, err)
 	for name, body := range map[string]map[string]any{
 		"replace members":         patchOf(pop("replace", "members", vals("u1"))),

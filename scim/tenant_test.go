@@ -302,3 +302,40 @@ func tenantServer(t *testing.T, st store.Store) (as func(token string) func(meth
 		}
 	}, c
 }
+
+// TestFailsClosedWithoutPrincipal: a handler mounted without
+// authentication middleware (no auth.Principal reaches it) refuses every
+// request with a SCIM 401 and changes nothing, instead of serving the zero
+// scope; Config.HostAuthenticates is the one way to serve such requests.
+func TestFailsClosedWithoutPrincipal(t *testing.T) {
+	t.Parallel()
+	logs := &logtest.Recorder{}
+	st := testStore(t)
+	h, err := scim.NewHandler(scim.Config{Store: st, Logger: slog.New(logs)})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c := &client{t: t, srv: srv, base: srv.URL}
+	newUser := map[string]any{"schemas": []string{userURN}, "userName": "nobody@example.com"}
+	cases := []struct{ method, path string }{
+		{"GET", "/Users"}, {"POST", "/Users"}, {"GET", "/Users/x"}, {"PATCH", "/Users/x"}, {"DELETE", "/Groups/x"},
+		{"POST", "/Bulk"}, {"POST", "/.search"}, {"GET", "/"}, {"GET", "/ServiceProviderConfig"}, {"GET", "/Schemas"},
+	}
+	for _, tc := range cases {
+		r := c.do(tc.method, tc.path, newUser)
+		requireError(t, r, http.StatusUnauthorized, "")
+		assert.Equal(t, `Bearer realm="scim"`, r.header.Get("WWW-Authenticate"), tc.path)
+	}
+	assert.Contains(t, logs.String(), "HostAuthenticates", "the log says why")
+	page, err := st.List(t.Context(), store.Scope{}, store.User, store.Query{Count: -1})
+	require.NoError(t, err)
+	assert.Zero(t, page.Total, "nothing was written")
+
+	open, err := scim.NewHandler(scim.Config{Store: st, Logger: slog.New(logs), HostAuthenticates: true})
+	require.NoError(t, err)
+	srv2 := httptest.NewServer(open)
+	t.Cleanup(srv2.Close)
+	c2 := &client{t: t, srv: srv2, base: srv2.URL}
+	c2.must(http.StatusCreated, "POST", "/Users", newUser)
+	c2.must(http.StatusOK, "GET", "/ServiceProviderConfig", nil)
+}

@@ -26,8 +26,12 @@ func Example() {
 		if err != nil {
 			t.Fatal(err)
 		}
+		requireToken, err := auth.Bearer([]auth.Token{{ID: "idp", Hash: auth.HashToken("test-token")}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		mux := http.NewServeMux()
-		mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+		mux.Handle("/scim/v2/", requireToken(http.StripPrefix("/scim/v2", h)))
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
 

@@ -14,11 +14,17 @@
 //		if err != nil {
 //			t.Fatal(err)
 //		}
+//		requireToken, err := auth.Bearer([]auth.Token{{ID: "idp", Hash: auth.HashToken("test-token")}}, nil)
+//		if err != nil {
+//			t.Fatal(err)
+//		}
 //		mux := http.NewServeMux()
-//		mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+//		mux.Handle("/scim/v2/", requireToken(http.StripPrefix("/scim/v2", h)))
 //		srv := httptest.NewServer(mux)
 //		defer srv.Close()
-//		scimtest.Run(t, srv.URL+"/scim/v2", scimtest.Options{}, scimtest.All()...)
+//		scimtest.Run(t, srv.URL+"/scim/v2", scimtest.Options{
+//			Header: http.Header{"Authorization": {"Bearer test-token"}},
+//		}, scimtest.All()...)
 //	}
 //
 // Scenarios create their own users and groups with unique names (the

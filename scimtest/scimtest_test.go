@@ -24,7 +24,7 @@ import (
 // wrapped, and returns the SCIM base URL.
 func server(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: slog.New(slog.DiscardHandler)})
+	h, err := scim.NewHandler(scim.Config{Store: memory.New(), HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	var sh http.Handler = http.StripPrefix("/scim/v2", h)
 	if wrap != nil {

@@ -20,7 +20,7 @@ import (
 
 func serve(t *testing.T, s store.Store) *httptest.Server {
 	t.Helper()
-	h, err := scim.NewHandler(scim.Config{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	h, err := scim.NewHandler(scim.Config{Store: s, HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
