@@ -12,6 +12,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/scimkit/scimkit/internal/jsondec"
+	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -140,6 +141,7 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 			out.attrs[k] = v
 		}
 	}
+	dedupeValues(rt.core.Attributes, out.attrs)
 	if rt.typ == store.Group {
 		if k, ok := lookupKey(body, "members"); ok {
 			out.membersPresent = true
@@ -167,10 +169,84 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 			return nil, se
 		}
 		if v := prune(map[string]any(valid)); v != nil {
+			dedupeValues(ext.Attributes, v.(map[string]any))
 			out.attrs[ext.ID] = v
 		}
 	}
 	return out, nil
+}
+
+// dedupeValues applies RFC 7643 §2.4 to every write (POST, PUT, and the
+// result of any PATCH): a multi-valued attribute never holds the same
+// (type, value) twice. attrs are the validated attributes of one schema,
+// defs its attribute definitions. An element that repeats an earlier one's
+// type and value, compared as the schema compares them (ignoring case
+// unless the sub-attribute is caseExact), is dropped, and when it was the
+// primary one the kept element becomes primary instead. Elements without
+// a "value" are duplicates only when equal in full. Group members are
+// deduplicated by id when parsed (parseMembers).
+func dedupeValues(defs []schema.CoreAttribute, attrs map[string]any) {
+	for _, a := range defs {
+		list, ok := attrs[a.Name()].([]any)
+		if !a.MultiValued() || !ok || len(list) < 2 {
+			continue
+		}
+		id := identityOf(a)
+		first := make(map[string]int, len(list))
+		out := make([]any, 0, len(list))
+		for _, e := range list {
+			k := id(e)
+			i, dup := first[k]
+			if !dup {
+				first[k] = len(out)
+				out = append(out, e)
+				continue
+			}
+			if m, ok := e.(map[string]any); ok && isTrue(m["primary"]) {
+				if kept, ok := out[i].(map[string]any); ok {
+					kept["primary"] = true
+				}
+			}
+		}
+		attrs[a.Name()] = out
+	}
+}
+
+// identityOf returns what makes two elements of the multi-valued attribute
+// a the same value: their type and value, folded where a says they are
+// not case-exact, or else (no "value") their whole content.
+func identityOf(a schema.CoreAttribute) func(e any) string {
+	if !a.HasSubAttributes() {
+		fold := !a.CaseExact()
+		return func(e any) string { return foldIf(fold, e) }
+	}
+	foldType, foldValue := true, true
+	for _, sub := range a.SubAttributes() {
+		switch sub.Name() {
+		case "type":
+			foldType = !sub.CaseExact()
+		case "value":
+			foldValue = !sub.CaseExact()
+		}
+	}
+	return func(e any) string {
+		m, _ := e.(map[string]any)
+		v, ok := m["value"]
+		if !ok {
+			return elementIdentity(e, false)
+		}
+		return foldIf(foldType, m["type"]) + "\x00" + foldIf(foldValue, v)
+	}
+}
+
+// foldIf renders v as canonical JSON, lower-cased first when fold and v is
+// a string.
+func foldIf(fold bool, v any) string {
+	if s, ok := v.(string); ok && fold {
+		v = strings.ToLower(s)
+	}
+	b, _ := jsonenc.Marshal(v) // JSON-shaped values always marshal
+	return string(b)
 }
 
 func requiredAttr(rt *resourceType) string {

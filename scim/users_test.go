@@ -261,3 +261,58 @@ func TestLocationWithEscapedRequestPath(t *testing.T) {
 		assert.Equal(t, c.base+"/Users/"+id, at(r.body, "meta", "location"), path)
 	}
 }
+
+// TestMultiValuedDuplicatesCollapse: a write that sends the same (type,
+// value) twice in a multi-valued attribute stores it once (RFC 7643 §2.4),
+// on POST, PUT, PATCH replace and add alike, comparing as the schema says
+// (emails.value and type ignore case); a primary flag on a dropped copy
+// stays with the kept one.
+func TestMultiValuedDuplicatesCollapse(t *testing.T) {
+	t.Parallel()
+	dup := []any{
+		map[string]any{"type": "work", "value": "bjensen@example.com"},
+		map[string]any{"type": "home", "value": "bjensen@example.com"},
+		map[string]any{"type": "Work", "value": "BJensen@example.com", "primary": true},
+		map[string]any{"type": "work", "value": "bjensen@example.com"},
+	}
+	want := []any{
+		map[string]any{"type": "work", "value": "bjensen@example.com", "primary": true},
+		map[string]any{"type": "home", "value": "bjensen@example.com"},
+	}
+	phones := []any{map[string]any{"value": "+1 555"}, map[string]any{"value": "+1 555"}}
+	cases := []struct {
+		name  string
+		write func(c *client, id string) response
+	}{
+		{"POST", nil},
+		{"PUT", func(c *client, id string) response {
+			return c.do("PUT", "/Users/"+id, map[string]any{"schemas": []string{userURN}, "userName": "bjensen", "emails": dup, "phoneNumbers": phones})
+		}},
+		{"PATCH replace", func(c *client, id string) response {
+			return c.do("PATCH", "/Users/"+id, patchBody(op("replace", "emails", dup), op("replace", "phoneNumbers", phones)))
+		}},
+		{"PATCH replace without path", func(c *client, id string) response {
+			return c.do("PATCH", "/Users/"+id, patchBody(op("replace", "", map[string]any{"emails": dup, "phoneNumbers": phones})))
+		}},
+		{"PATCH add", func(c *client, id string) response {
+			return c.do("PATCH", "/Users/"+id, patchBody(op("add", "emails", dup), op("add", "phoneNumbers", phones)))
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, scim.Config{})
+			var r response
+			if tc.write == nil {
+				r = c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "bjensen", "emails": dup, "phoneNumbers": phones})
+			} else {
+				id := c.createUser("bjensen", nil)["id"].(string)
+				r = tc.write(c, id)
+			}
+			require.Less(t, r.status, 300, r.raw)
+			got := c.must(http.StatusOK, "GET", "/Users/"+r.body["id"].(string), nil).body
+			assert.Equal(t, want, got["emails"])
+			assert.Equal(t, []any{map[string]any{"value": "+1 555"}}, got["phoneNumbers"])
+		})
+	}
+}
