@@ -1,10 +1,13 @@
 package scim
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
+
+	"github.com/scimkit/scimkit/store"
 )
 
 // The discovery endpoints describe exactly what this handler does.
@@ -47,12 +50,17 @@ func (h *Handler) allSchemas() []schema.Schema {
 
 func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
 	m := s.ToMap()
-	if h.cfg.UniqueGroupDisplayName && s.ID == h.groups.core.ID {
-		// The schema table says what the RFC says (uniqueness "none");
-		// this handler enforces more, and says so.
-		if attrs, ok := m["attributes"].([]map[string]any); ok {
-			for _, a := range attrs {
-				if a["name"] == "displayName" {
+	core := s.ID == h.users.core.ID || s.ID == h.groups.core.ID
+	if attrs, ok := m["attributes"].([]map[string]any); ok && core {
+		for _, a := range attrs {
+			switch a["name"] {
+			case "userName", "displayName":
+				// Stores index them: longer values get 400 invalidValue
+				// (decodeResource).
+				a["description"] = fmt.Sprintf("%s At most %d bytes.", a["description"], store.MaxKeyLen)
+				// The schema table says what the RFC says (uniqueness
+				// "none"); this handler may enforce more, and says so.
+				if a["name"] == "displayName" && s.ID == h.groups.core.ID && h.cfg.UniqueGroupDisplayName {
 					a["uniqueness"] = "server"
 				}
 			}

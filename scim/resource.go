@@ -142,6 +142,11 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 		}
 	}
 	dedupeValues(rt.core.Attributes, out.attrs)
+	for _, k := range [...]string{"userName", "externalId", "displayName"} {
+		if v, _ := out.attrs[k].(string); len(v) > store.MaxKeyLen {
+			return nil, badRequest(typeInvalidValue, "attribute %q is %d bytes long; the limit is %d bytes", k, len(v), store.MaxKeyLen)
+		}
+	}
 	if rt.typ == store.Group {
 		if k, ok := lookupKey(body, "members"); ok {
 			out.membersPresent = true

@@ -1,7 +1,10 @@
 package scim_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/scim"
+	"github.com/scimkit/scimkit/store"
 )
 
 func fullUser() map[string]any {
@@ -315,4 +319,90 @@ func TestMultiValuedDuplicatesCollapse(t *testing.T) {
 			assert.Equal(t, []any{map[string]any{"value": "+1 555"}}, got["phoneNumbers"])
 		})
 	}
+}
+
+// TestIndexedValuesAreBounded: userName, externalId and displayName are
+// what stores index, and a value over store.MaxKeyLen bytes gets the same
+// 400 invalidValue naming the limit on every store (PostgreSQL answered
+// 500, index row too large) and writes nothing; a value of exactly the
+// limit, in characters whose lower case is longer, is stored.
+func TestIndexedValuesAreBounded(t *testing.T) {
+	t.Parallel()
+	long := incompressible(3000) // PostgreSQL compresses "aaa…" below its limit
+	// Characters of 2 bytes, about half of them 3 bytes in lower case (Ⱥ
+	// and Ⱦ), in an order PostgreSQL's compression cannot shorten much.
+	var b strings.Builder
+	for _, c := range incompressible(store.MaxKeyLen / 2) {
+		switch {
+		case c < '4':
+			b.WriteRune('Ⱥ')
+		case c < '8':
+			b.WriteRune('Ⱦ')
+		default:
+			b.WriteRune(0x0400 + c) // Cyrillic
+		}
+	}
+	atLimit := b.String()
+	require.Len(t, atLimit, store.MaxKeyLen)
+	c := newClient(t, scim.Config{})
+	uid := c.createUser("keep@example.com", nil)["id"].(string)
+	gid := c.createGroup("Keep")["id"].(string)
+	cases := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"POST userName", "POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": long}},
+		{"POST externalId", "POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "x", "externalId": long}},
+		{"POST user displayName", "POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "x", "displayName": long}},
+		{"POST group displayName", "POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": long}},
+		{"POST group externalId", "POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": "G", "externalId": long}},
+		{"PUT userName", "PUT", "/Users/" + uid, map[string]any{"schemas": []string{userURN}, "userName": long}},
+		{"PATCH userName", "PATCH", "/Users/" + uid, patchBody(op("replace", "userName", long))},
+		{"PATCH externalId without path", "PATCH", "/Users/" + uid, patchBody(op("replace", "", map[string]any{"externalId": long}))},
+		{"PATCH group displayName", "PATCH", "/Groups/" + gid, patchBody(op("replace", "displayName", long))},
+		{"Bulk userName", "POST", "/Bulk", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"},
+			"Operations": []any{map[string]any{"method": "POST", "path": "/Users", "bulkId": "1",
+				"data": map[string]any{"schemas": []string{userURN}, "userName": long}}}}},
+	}
+	for _, tc := range cases {
+		r := c.do(tc.method, tc.path, tc.body)
+		if tc.path == "/Bulk" {
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			assert.Equal(t, "400", at(r.body, "Operations", 0, "status"), tc.name)
+			assert.Contains(t, at(r.body, "Operations", 0, "response", "detail"), "1024 bytes", tc.name)
+			continue
+		}
+		if !assert.Equal(t, http.StatusBadRequest, r.status, tc.name) {
+			continue
+		}
+		requireError(t, r, http.StatusBadRequest, "invalidValue")
+		assert.Contains(t, r.body["detail"], "1024 bytes", tc.name)
+		assert.Less(t, len(r.raw), 500, "%s: the error does not echo the value", tc.name)
+	}
+	assert.Equal(t, float64(1), c.must(http.StatusOK, "GET", "/Users", nil).body["totalResults"], "nothing was written")
+	assert.Equal(t, float64(1), c.must(http.StatusOK, "GET", "/Groups", nil).body["totalResults"])
+	assert.Equal(t, "keep@example.com", c.must(http.StatusOK, "GET", "/Users/"+uid, nil).body["userName"])
+
+	u := c.createUser(atLimit, map[string]any{"externalId": atLimit, "displayName": atLimit})
+	got := c.must(http.StatusOK, "GET", `/Users?filter=userName+eq+"`+url.QueryEscape(strings.ToLower(atLimit))+`"`, nil).body
+	assert.Equal(t, u["id"], at(got, "Resources", 0, "id"))
+	c.createGroup(atLimit)
+
+	// The limit is advertised with the attributes in /Schemas.
+	for _, urn := range []string{userURN, groupURN} {
+		for _, a := range c.must(http.StatusOK, "GET", "/Schemas/"+urn, nil).body["attributes"].([]any) {
+			if name := a.(map[string]any)["name"]; name == "userName" || name == "displayName" {
+				assert.Contains(t, a.(map[string]any)["description"], "At most 1024 bytes.", "%s %s", urn, name)
+			}
+		}
+	}
+}
+
+// incompressible returns n bytes of text that does not compress.
+func incompressible(n int) string {
+	var b strings.Builder
+	for seed := sha256.Sum256(nil); b.Len() < n; seed = sha256.Sum256(seed[:]) {
+		b.WriteString(hex.EncodeToString(seed[:]))
+	}
+	return b.String()[:n]
 }

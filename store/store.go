@@ -42,6 +42,15 @@ var (
 	ErrInvalidMember = errors.New("store: invalid member")
 )
 
+// MaxKeyLen is the longest userName, externalId or displayName, in bytes,
+// that a Store must accept. Stores index these attributes, and an index
+// entry has a size limit (PostgreSQL's B-tree refuses entries over about
+// 2.7 kB); the SCIM handler refuses longer values with 400 invalidValue
+// before any store call, so every store answers the same. A store's
+// indexes must take a value of this length even when its lower-case form,
+// which case-insensitive indexes hold, is longer (up to 1.5 times).
+const MaxKeyLen = 1024
+
 // Scope is the key every stored resource lives under: the tenant the
 // request's credential belongs to, and the directory (IdP connection) within
 // that tenant. The zero value is the scope of a single-tenant application.
