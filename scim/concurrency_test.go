@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/scim"
+	"github.com/scimkit/scimkit/store"
+	"github.com/scimkit/scimkit/store/memory"
 )
 
 // parallel runs fn(i) for i in [0, n) at once and returns the statuses.
@@ -129,5 +132,70 @@ func TestConcurrentTenantsStayApart(t *testing.T) {
 		r := as(token)("GET", "/Users", nil)
 		require.Equal(t, http.StatusOK, r.status)
 		assert.Equal(t, float64(10), r.body["totalResults"])
+	}
+}
+
+// TestConcurrentMembershipIfMatch: membership-only PATCHes of one group
+// (the delta path, which never loads the member list) check If-Match under
+// the group's lock: of n PATCHes sent at once with the same If-Match,
+// exactly one succeeds and the rest get 412 (on PostgreSQL every one
+// succeeded). Without If-Match all succeed, and the audit records chain:
+// each one's before-version is the version the one before it left, so
+// none shows a version the group never had at that point.
+func TestConcurrentMembershipIfMatch(t *testing.T) {
+	t.Parallel()
+	audit := &memory.AuditLog{}
+	c := newClient(t, scim.Config{Audit: audit})
+	const n = 12
+	ids := make([]string, 2*n)
+	for i := range ids {
+		ids[i] = c.createUser(fmt.Sprintf("im%d@example.com", i), nil)["id"].(string)
+	}
+	created := c.createGroup("Guarded")
+	g, etag := created["id"].(string), at(created, "meta", "version").(string)
+
+	for _, remove := range []bool{false, true} {
+		statuses := parallel(n, func(i int) int {
+			o := op("add", "members", []any{map[string]any{"value": ids[i]}})
+			if remove {
+				o = op("remove", `members[value eq "`+ids[i]+`"]`, nil)
+			}
+			return c.do("PATCH", "/Groups/"+g, patchBody(o), "If-Match", etag).status
+		})
+		assert.Equal(t, 1, count(statuses, http.StatusNoContent), "remove=%v: %v", remove, statuses)
+		assert.Equal(t, n-1, count(statuses, http.StatusPreconditionFailed), "remove=%v: %v", remove, statuses)
+		if !remove {
+			// Make every user a member, for the removals to race on.
+			o := []any{}
+			for _, id := range ids[:n] {
+				o = append(o, map[string]any{"value": id})
+			}
+			c.must(http.StatusNoContent, "PATCH", "/Groups/"+g, patchBody(op("add", "members", o)))
+		}
+		etag = c.must(http.StatusOK, "GET", "/Groups/"+g, nil).header.Get("ETag")
+	}
+
+	statuses := parallel(n, func(i int) int {
+		o := op("add", "members", []any{map[string]any{"value": ids[n+i]}})
+		return c.do("PATCH", "/Groups/"+g, patchBody(o)).status
+	})
+	assert.Equal(t, n, count(statuses, http.StatusNoContent), "%v", statuses)
+	recs, err := audit.AuditRecords(t.Context(), store.Scope{}, store.AuditQuery{ResourceID: g, Limit: 1000})
+	require.NoError(t, err)
+	versions := map[string]int{}
+	for _, r := range recs {
+		if r.Operation != "patch" || r.Status != http.StatusNoContent {
+			continue
+		}
+		var before, after struct {
+			Meta struct{ Version string } `json:"meta"`
+		}
+		require.NoError(t, json.Unmarshal(r.Before, &before))
+		require.NoError(t, json.Unmarshal(r.After, &after))
+		require.NotEqual(t, before.Meta.Version, after.Meta.Version)
+		versions[before.Meta.Version]++
+	}
+	for v, k := range versions {
+		assert.Equal(t, 1, k, "%d successful PATCHes claim the before-version %s", k, v)
 	}
 }

@@ -103,13 +103,16 @@ func memberValueFilter(path string) (string, bool) {
 	return id, id != ""
 }
 
-// loadGroupHead reads a group without its members inside tx.
-func loadGroupHead(ctx context.Context, tx store.Tx, rt *resourceType, id string) (*store.Resource, error) {
+// loadGroupHead reads a group without its members inside tx. forUpdate
+// locks it for the write that follows (store.Query.ForUpdate), so that the
+// version read is the one If-Match is checked against, and the audit
+// record's before-version, under the lock.
+func loadGroupHead(ctx context.Context, tx store.Tx, rt *resourceType, id string, forUpdate bool) (*store.Resource, error) {
 	f, err := rt.eqFilter("id", id)
 	if err != nil {
 		return nil, err
 	}
-	page, err := tx.List(ctx, store.Group, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true})
+	page, err := tx.List(ctx, store.Group, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true, ForUpdate: forUpdate})
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +151,7 @@ func (h *Handler) saveMembers(ctx context.Context, tx store.Tx, op writeOp, cur 
 	if len(ch.added)+len(ch.removed) == 0 {
 		return cur, ch, nil
 	}
-	res, err := loadGroupHead(ctx, tx, op.rt, cur.ID)
+	res, err := loadGroupHead(ctx, tx, op.rt, cur.ID, false)
 	return res, ch, err
 }
 

@@ -73,7 +73,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		if op.kind != opCreate {
 			var err error
 			if op.members != nil {
-				cur, err = loadGroupHead(ctx, tx, op.rt, op.id)
+				cur, err = loadGroupHead(ctx, tx, op.rt, op.id, true)
 			} else {
 				cur, err = h.txGet(ctx, tx, op.rt.typ, op.id)
 			}
@@ -251,7 +251,7 @@ func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) (
 		if pid == op.id {
 			continue // a group that was its own member (the store refuses that, but be safe)
 		}
-		p, err := loadGroupHead(ctx, tx, op.rt, pid)
+		p, err := loadGroupHead(ctx, tx, op.rt, pid, false)
 		if err != nil {
 			return nil, err
 		}

@@ -25,6 +25,15 @@ type Query struct {
 	// ExcludeMembers lets the store skip loading Group members because the
 	// caller will not return them.
 	ExcludeMembers bool
+	// ForUpdate, in Tx.List, says that the caller is about to change the
+	// resources the page holds, in this transaction, on the strength of
+	// what it read (their version, for If-Match). A store whose
+	// transactions do not already serialise writers (PostgreSQL's row
+	// locks, unlike the memory store's single writer or SQLite's BEGIN
+	// IMMEDIATE) must lock them as Tx.Get would before reading them, so
+	// that what it returns is what the writes will change. Store.List
+	// ignores it.
+	ForUpdate bool
 }
 
 // Page is one page of a List result.

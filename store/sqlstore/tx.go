@@ -137,12 +137,25 @@ func (t *tx) Get(ctx context.Context, typ store.ResourceType, id string) (*store
 	return t.s.get(ctx, t.run, t.scope, typ, id)
 }
 
+// List reads a page. With q.ForUpdate on PostgreSQL it locks the page's
+// resources for writing (lockSubject, as Get does) and reads the page
+// again under those locks, so that a version it returns cannot change
+// before the transaction ends.
 func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*store.Page, error) {
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
 	if err := t.flushFor(ctx, typ); err != nil {
 		return nil, err
+	}
+	page, err := t.s.list(ctx, t.run, t.scope, typ, q)
+	if err != nil || !q.ForUpdate || t.s.d != PostgreSQL || len(page.Resources) == 0 {
+		return page, err
+	}
+	for _, r := range page.Resources {
+		if err := t.lockSubject(ctx, typ, r.ID); err != nil {
+			return nil, err
+		}
 	}
 	return t.s.list(ctx, t.run, t.scope, typ, q)
 }

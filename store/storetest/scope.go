@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -280,6 +281,39 @@ var concurrencyTests = []test{
 		assert.Equal(t, 1, ok, "exactly one create succeeds")
 		assert.Len(t, listUserIDs(t, s, scopeA, `userName eq "alice"`), 1)
 		assert.Equal(t, 1, list(t, s, scopeA, store.User, store.Query{}).Total)
+	}},
+	{"ListForUpdateSerialises", func(t *testing.T, s store.Store) {
+		// Transactions that read a group with Query.ForUpdate, then
+		// change its members, each see the version the one before left
+		// (as If-Match needs): no two read the same version.
+		const n = 12
+		users := make([]*store.Resource, n)
+		for i := range users {
+			users[i] = newUser(fmt.Sprintf("u%d", i), fmt.Sprintf("user%d", i), nil)
+		}
+		create(t, s, scopeA, users...)
+		create(t, s, scopeA, newGroup("g1", "G"))
+		byID := groupFilter(t, `id eq "g1"`)
+		read := make([]int64, n)
+		errs := parallel(n, func(i int) error {
+			return s.Update(context.Background(), scopeA, func(ctx context.Context, tx store.Tx) error {
+				page, err := tx.List(ctx, store.Group, store.Query{Filter: byID, Count: 1, ExcludeMembers: true, ForUpdate: true})
+				if err != nil {
+					return err
+				}
+				if len(page.Resources) != 1 {
+					return fmt.Errorf("ForUpdate list found %d groups", len(page.Resources))
+				}
+				read[i] = page.Resources[0].Version
+				return errOnly(tx.AddMembers(ctx, "g1", []store.Member{userMember(fmt.Sprintf("u%d", i))}))
+			})
+		})
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		slices.Sort(read)
+		assert.Len(t, slices.Compact(slices.Clone(read)), n, "versions read: %v", read)
+		assert.Equal(t, int64(n+1), mustGet(t, s, scopeA, store.Group, "g1").Version)
 	}},
 	{"AddMembersToSameGroup", func(t *testing.T, s store.Store) {
 		const n = 20
