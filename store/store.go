@@ -1,9 +1,9 @@
 // Package store defines the persistence contract behind a scimkit handler.
 //
 // A host application either uses one of the bundled implementations
-// (store/memory, and later store/sqlstore) or implements Store itself. Every
-// implementation proves it behaves by running the contract suite in
-// store/storetest:
+// (store/memory, or store/sqlstore for SQLite and PostgreSQL) or implements
+// Store itself. Every implementation proves it behaves by running the
+// contract suite in store/storetest:
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return newMyStore(t) })
@@ -12,8 +12,8 @@
 // The model is deliberately small. A Store reads resources (Get, List) and
 // changes them only inside Update, which runs a function against a Tx and
 // commits everything it did, or nothing. The SCIM handler runs one request's
-// whole read-modify-write (and, later, the host app's lifecycle hooks) in
-// one Update call, so a failed request leaves no trace.
+// whole read-modify-write, the host app's lifecycle hooks and the audit
+// record in one Update call, so a failed request leaves no trace.
 //
 // Every call carries a Scope: the tenant (and directory within it) that the
 // request's credential resolved to. A store must never let one scope read or
