@@ -15,7 +15,7 @@ import (
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
-	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
 
 // Names of the in-process targets.
@@ -65,7 +65,7 @@ func startTarget(ctx context.Context, name string) (*target, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "scim.db"))
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "scim.db"))
 		if err != nil {
 			_ = os.RemoveAll(dir)
 			return nil, err

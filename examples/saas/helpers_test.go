@@ -22,7 +22,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/scim"
-	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
 
 const (
@@ -53,7 +53,7 @@ func (e *env) advance(d time.Duration) { e.mu.Lock(); e.now = e.now.Add(d); e.mu
 func newEnv(t *testing.T, tweaks ...func(*options)) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "saas.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "saas.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	token, hash, err := auth.NewToken()

@@ -52,7 +52,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/scim"
-	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
 
 func main() {
@@ -94,7 +94,7 @@ func run(addr, dbPath string, opts options) error {
 		}
 	}
 
-	st, err := sqlstore.OpenSQLite(ctx, dbPath)
+	st, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return err
 	}

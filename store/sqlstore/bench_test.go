@@ -18,6 +18,7 @@ import (
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
 
 // Benchmark fixtures outlive one benchmark function (which Go runs several
@@ -63,7 +64,7 @@ func fixture(b *testing.B, dialect string, n int) *sqlstore.Store {
 			fixtureDir = dir
 		}
 		var err error
-		s, err = sqlstore.OpenSQLite(ctx, filepath.Join(fixtureDir, strings.ReplaceAll(key, "/", "-")+".db"))
+		s, err = sqlite.Open(ctx, filepath.Join(fixtureDir, strings.ReplaceAll(key, "/", "-")+".db"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/store"
-	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
 
 const crashEnv = "SCIMKIT_CRASH_WRITER_DB"
@@ -32,7 +32,7 @@ func TestCrashWriter(t *testing.T) {
 		t.Skip("child process of TestKilledWriterLeavesNoPartialWrite")
 	}
 	ctx := context.Background()
-	s, err := sqlstore.OpenSQLite(ctx, path)
+	s, err := sqlite.Open(ctx, path)
 	require.NoError(t, err)
 	scope := store.Scope{Tenant: "crash"}
 	require.NoError(t, s.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
@@ -113,7 +113,7 @@ func TestKilledWriterLeavesNoPartialWrite(t *testing.T) {
 	_ = cmd.Wait()
 
 	ctx := context.Background()
-	s, err := sqlstore.OpenSQLite(ctx, path)
+	s, err := sqlite.Open(ctx, path)
 	require.NoError(t, err)
 	defer s.Close()
 	var check string

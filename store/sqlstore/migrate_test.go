@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/store/storetest"
 )
@@ -57,7 +58,7 @@ func TestReplicasMigrateAtOnceSQLite(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := sqlstore.OpenSQLite(context.Background(), path)
+			s, err := sqlite.Open(context.Background(), path)
 			if err == nil {
 				err = s.Close()
 			}
@@ -86,10 +87,10 @@ func TestTablePrefix(t *testing.T) {
 	t.Run("side by side", func(t *testing.T) {
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "app.db")
-		a, err := sqlstore.OpenSQLite(ctx, path, sqlstore.WithTablePrefix("a_"))
+		a, err := sqlite.Open(ctx, path, sqlstore.WithTablePrefix("a_"))
 		require.NoError(t, err)
 		defer a.Close()
-		b, err := sqlstore.OpenSQLite(ctx, path, sqlstore.WithTablePrefix("b_"))
+		b, err := sqlite.Open(ctx, path, sqlstore.WithTablePrefix("b_"))
 		require.NoError(t, err)
 		defer b.Close()
 		require.NoError(t, a.Update(ctx, store.Scope{}, func(ctx context.Context, tx store.Tx) error {
@@ -116,14 +117,14 @@ func TestTablePrefix(t *testing.T) {
 		for _, n := range tables {
 			assert.Regexp(t, `^(a_|b_)`, n)
 		}
-		_, err = sqlstore.OpenSQLite(ctx, path, sqlstore.WithTablePrefix("Bad-Prefix"))
+		_, err = sqlite.Open(ctx, path, sqlstore.WithTablePrefix("Bad-Prefix"))
 		assert.Error(t, err)
 	})
 }
 
 // The SQLite file runs in WAL mode, so readers never wait for the writer.
 func TestSQLiteUsesWAL(t *testing.T) {
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
 	require.NoError(t, err)
 	defer s.Close()
 	var mode string
@@ -137,7 +138,7 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	for _, name := range []string{"a#1.db", "a#2.db", "b?x=1.db", "c%41.db", "d e.db"} {
-		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, name))
+		s, err := sqlite.Open(ctx, filepath.Join(dir, name))
 		require.NoError(t, err, name)
 		require.NoError(t, s.Update(ctx, store.Scope{}, func(ctx context.Context, tx store.Tx) error {
 			return tx.Create(ctx, &store.Resource{Type: store.User, ID: "u", Attributes: map[string]any{"userName": "same"}})

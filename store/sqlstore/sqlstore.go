@@ -3,8 +3,10 @@
 //
 // # Drivers
 //
-// SQLite is the embedded default: OpenSQLite opens a single file through
-// modernc.org/sqlite, a translation of SQLite to pure Go. It needs no cgo,
+// SQLite is the embedded default: package store/sqlstore/sqlite opens a
+// single file through modernc.org/sqlite, a translation of SQLite to pure
+// Go, and is the only package that imports that driver, so a binary that
+// uses PostgreSQL alone does not link SQLite. It needs no cgo,
 // so the library cross-compiles and builds in minimal containers; its cost
 // is speed below the C library's, which is ample for a directory. The file
 // runs in WAL mode (readers never wait for the writer) with a busy timeout,
@@ -53,8 +55,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (see tx.go for its error type)
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
@@ -121,9 +121,18 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithClosingDB makes Store.Close close the *sql.DB given to New as well:
+// for a caller that opened the database only for the store.
+func WithClosingDB() Option {
+	return func(s *Store) error {
+		s.ownsDB = true
+		return nil
+	}
+}
+
 // New returns a Store on db in the given dialect and applies any pending
 // schema migrations. For SQLite, db should have been opened with
-// "_txlock=immediate" (OpenSQLite does this); for PostgreSQL, with the pgx
+// "_txlock=immediate" (sqlite.Open does this); for PostgreSQL, with the pgx
 // stdlib driver.
 func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	if db == nil {
@@ -172,44 +181,16 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 	return s, nil
 }
 
-// OpenSQLite opens (creating if needed) the SQLite database file at path
-// and returns a Store on it; Close closes the file. The path ":memory:"
-// gives a private in-memory database.
-func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	params := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_txlock=immediate"
-	// The path goes into a file: URI, where '?' would start the
-	// parameters and '#' a fragment, silently opening another file.
-	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	dsn := "file:" + escaped + "?" + params + "&_pragma=journal_mode(WAL)&_pragma=synchronous(normal)"
-	if path == ":memory:" {
-		dsn = "file::memory:?" + params
-	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: opening %s: %w", path, err)
-	}
-	if path == ":memory:" {
-		// Every connection to :memory: is a separate database.
-		db.SetMaxOpenConns(1)
-	}
-	s, err := New(ctx, db, SQLite, opts...)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	s.ownsDB = true
-	return s, nil
-}
-
 // DB returns the database the store uses.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Dialect returns the store's SQL dialect.
 func (s *Store) Dialect() Dialect { return s.d }
 
-// Close closes the store's prepared statements, and the database if
-// OpenSQLite opened it; a *sql.DB passed to New is the caller's to close
-// (and a store on it still works after Close, unprepared).
+// Close closes the store's prepared statements, and the database when the
+// store was made WithClosingDB (as sqlite.Open makes it); otherwise the
+// *sql.DB passed to New is the caller's to close (and a store on it still
+// works after Close, unprepared).
 func (s *Store) Close() error {
 	if s.stmts != nil {
 		s.stmts.close()

@@ -12,6 +12,7 @@ import (
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/store/storetest"
 )
@@ -22,7 +23,7 @@ func TestContractSQLite(t *testing.T) {
 
 func TestContractSQLiteInMemory(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := sqlstore.OpenSQLite(context.Background(), ":memory:")
+		s, err := sqlite.Open(context.Background(), ":memory:")
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = s.Close() })
 		return s

@@ -2,14 +2,23 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // the tests' own SQLite driver (package sqlite imports this one)
 )
 
+// openTestSQLite opens a store on a new SQLite file the way package sqlite
+// does (which this package's own tests cannot import: it imports this one).
 func openTestSQLite(t *testing.T) *Store {
 	t.Helper()
-	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "scim.db")+"?_pragma=busy_timeout(10000)&_txlock=immediate&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), db, SQLite, WithClosingDB())
 	if err != nil {
 		t.Fatal(err)
 	}

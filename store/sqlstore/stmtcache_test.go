@@ -16,6 +16,7 @@ import (
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 )
 
@@ -255,8 +256,8 @@ func TestStmtCacheClose(t *testing.T) {
 		}
 		sqlstore.WaitStmtCache(s)
 	}
-	t.Run("OpenSQLite", func(t *testing.T) {
-		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "scim.db"))
+	t.Run("sqlite.Open", func(t *testing.T) {
+		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "scim.db"))
 		require.NoError(t, err)
 		warm(t, s)
 		closeClosesStatements(t, s)

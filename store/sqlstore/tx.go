@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	sqlite "modernc.org/sqlite"
-
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
@@ -926,13 +924,18 @@ func (s *Store) typeCol() string {
 // timeout does not always absorb: a connection switching a new database
 // to WAL, or one that would deadlock waiting, gets it at once.
 func isBusy(err error) bool {
-	var se *sqlite.Error
+	var se sqliteError
 	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
+// sqliteError is the method of modernc.org/sqlite's *Error that carries
+// SQLite's (extended) result code, matched by shape so that this package
+// does not import the driver (package sqlite does).
+type sqliteError interface{ Code() int }
+
 // isUnique reports a unique-constraint violation in either dialect.
 func isUnique(err error) bool {
-	var se *sqlite.Error
+	var se sqliteError
 	if errors.As(err, &se) {
 		// SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
 		return se.Code() == 2067 || se.Code() == 1555

@@ -16,6 +16,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/scimkit/scimkit/store/sqlstore"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
 
 // DSNEnv names the environment variable holding the PostgreSQL connection
@@ -25,7 +26,7 @@ const DSNEnv = "SCIMKIT_POSTGRES_DSN"
 // SQLite returns a Store on a new SQLite file, closed when t ends.
 func SQLite(t testing.TB, opts ...sqlstore.Option) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
 	if err != nil {
 		t.Fatalf("sqlstoretest: %v", err)
 	}
