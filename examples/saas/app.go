@@ -118,7 +118,12 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
 		email = r.PostFormValue("email")
 	}
-	m, err := getMember(r.Context(), a.db, `m.email = ? AND m.active = 1`, strings.TrimSpace(email))
+	token, err := newSessionToken()
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	m, err := a.startSession(r.Context(), strings.TrimSpace(email), auth.HashToken(token))
 	if errors.Is(err, errNoMember) {
 		writeError(w, http.StatusUnauthorized, "no active member with this e-mail")
 		return
@@ -126,20 +131,48 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	token, err := newSessionToken()
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if _, err := a.db.ExecContext(r.Context(), `INSERT INTO app_sessions (token, member_id) VALUES (?, ?)`,
-		auth.HashToken(token), m.ID); err != nil {
-		a.fail(w, r, err)
-		return
-	}
 	// Secure is off only because the demo serves plain HTTP on localhost.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: int((24 * time.Hour).Seconds())})
 	writeJSON(w, http.StatusOK, map[string]any{"member": m})
+}
+
+// startSession saves a session (the token's hash) for the active member
+// with the e-mail and returns the member; errNoMember if there is none.
+//
+// The active check and the insert are one statement, so a deactivation or
+// deletion cannot commit between them. SQLite has one writer at a time,
+// and a writing statement takes the write lock before it reads, so its
+// SELECT sees the latest commit. The SCIM request that ends the member
+// (setting active = 0 or deleting it, and deleting its sessions, in its
+// hook's transaction) therefore commits either before this insert, which
+// then finds no active member and inserts nothing, or after it, and
+// deletes this session with the rest. A SELECT and then an INSERT would
+// let it commit in between and leave a session behind: refused while the
+// member is inactive, but working again once it is reactivated, or failing
+// the login with a foreign key error if it was deleted.
+func (a *app) startSession(ctx context.Context, email, tokenHash string) (*member, error) {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO app_sessions (token, member_id)
+		SELECT ?, id FROM app_members WHERE email = ? AND active = 1
+		RETURNING member_id`, tokenHash, email).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNoMember
+	} else if err != nil {
+		return nil, err
+	}
+	// The member as the session was made for it, read in the same
+	// transaction, for the response.
+	m, err := getMember(ctx, tx, `m.id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	return m, tx.Commit()
 }
 
 // session returns the member of the request's session, if the session
