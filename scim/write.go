@@ -182,7 +182,7 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 			return nil, ch, err
 		}
 	} else {
-		if !sameJSON(cur.Attributes, next.attrs) {
+		if !jsonenc.Equal(cur.Attributes, next.attrs) {
 			// Replace copies the attributes and ignores members and
 			// groups: a shallow copy will do.
 			upd := *cur
@@ -379,7 +379,7 @@ func diffAttributes(rt *resourceType, before, after map[string]any) []Change {
 				}
 				continue
 			}
-			if !sameJSON(before[k], after[k]) {
+			if !jsonenc.Equal(before[k], after[k]) {
 				out = append(out, Change{Attribute: k, Before: before[k], After: after[k]})
 			}
 		}
@@ -398,7 +398,7 @@ func checkImmutable(rt *resourceType, cur, next map[string]any) error {
 				continue
 			}
 			old, had := cur[a.Name()]
-			if had && !sameJSON(old, next[a.Name()]) {
+			if had && !jsonenc.Equal(old, next[a.Name()]) {
 				return badRequest(typeMutability, "attribute %q is immutable", a.Name())
 			}
 		}
@@ -455,59 +455,6 @@ func etagMatches(header, etag string) bool {
 		}
 	}
 	return false
-}
-
-// sameJSON reports whether two JSON-shaped values have the same JSON form,
-// so that int64(3) from validation equals float64(3) from a store that
-// keeps attributes as JSON.
-func sameJSON(a, b any) bool {
-	switch x := a.(type) {
-	case string:
-		if y, ok := b.(string); ok {
-			return x == y
-		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			return x == y
-		}
-	case nil:
-		if b == nil {
-			return true
-		}
-	case float64:
-		if y, ok := b.(float64); ok {
-			return x == y
-		}
-	case map[string]any:
-		if y, ok := b.(map[string]any); ok && x != nil && y != nil {
-			if len(x) != len(y) {
-				return false
-			}
-			for k, v := range x {
-				if w, ok := y[k]; !ok || !sameJSON(v, w) {
-					return false
-				}
-			}
-			return true
-		}
-	case []any:
-		if y, ok := b.([]any); ok && x != nil && y != nil {
-			if len(x) != len(y) {
-				return false
-			}
-			for i := range x {
-				if !sameJSON(x[i], y[i]) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	// Different Go types (int64 against float64, []string against []any,
-	// a nil map against null) or other kinds: compare the JSON forms.
-	ja, errA := jsonenc.Marshal(a)
-	jb, errB := jsonenc.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 // newID returns a random (version 4) UUID.

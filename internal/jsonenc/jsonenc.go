@@ -226,3 +226,56 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// Equal reports whether two JSON-shaped values have the same JSON form,
+// so that int64(3) from validation equals float64(3) from a store that
+// keeps attributes as JSON.
+func Equal(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return x == y
+		}
+	case nil:
+		if b == nil {
+			return true
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return x == y
+		}
+	case map[string]any:
+		if y, ok := b.(map[string]any); ok && x != nil && y != nil {
+			if len(x) != len(y) {
+				return false
+			}
+			for k, v := range x {
+				if w, ok := y[k]; !ok || !Equal(v, w) {
+					return false
+				}
+			}
+			return true
+		}
+	case []any:
+		if y, ok := b.([]any); ok && x != nil && y != nil {
+			if len(x) != len(y) {
+				return false
+			}
+			for i := range x {
+				if !Equal(x[i], y[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	// Different Go types (int64 against float64, []string against []any,
+	// a nil map against null) or other kinds: compare the JSON forms.
+	ja, errA := Marshal(a)
+	jb, errB := Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}

@@ -1,4 +1,4 @@
-package scim
+package jsonenc
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestSameJSON(t *testing.T) {
+func TestEqual(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		a, b any
@@ -35,8 +35,8 @@ func TestSameJSON(t *testing.T) {
 		{"map against array", map[string]any{}, []any{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, sameJSON(tc.a, tc.b))
-			assert.Equal(t, tc.want, sameJSON(tc.b, tc.a), "symmetric")
+			assert.Equal(t, tc.want, Equal(tc.a, tc.b))
+			assert.Equal(t, tc.want, Equal(tc.b, tc.a), "symmetric")
 		})
 	}
 }
