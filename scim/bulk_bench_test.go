@@ -37,7 +37,7 @@ func BenchmarkInitialSync(b *testing.B) {
 			b.Run(storeName+"/"+mode, func(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
-					cfg := scim.Config{Store: memory.New(), HostAuthenticates: true, Hooks: scim.NopHooks{}, Audit: &memory.AuditLog{},
+					cfg := scim.Config{Store: memory.New(), HostAuthenticates: true, Hooks: &scim.Hooks{}, Audit: &memory.AuditLog{},
 						Logger: slog.New(slog.DiscardHandler), BulkMaxOperations: chunk, BulkMaxPayloadBytes: 4 << 20}
 					if storeName == "sqlite" {
 						st := sqlstoretest.SQLite(b)

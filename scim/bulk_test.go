@@ -177,7 +177,7 @@ func TestBulkFailOnErrors(t *testing.T) {
 
 func TestBulkVersionsAndHooks(t *testing.T) {
 	rec := &recorder{}
-	c := newClient(t, scim.Config{Hooks: rec})
+	c := newClient(t, scim.Config{Hooks: rec.hooks()})
 	u := c.createUser("v@example.com", nil)["id"].(string)
 	rec.take()
 	r := c.must(http.StatusOK, "POST", "/Bulk", bulk(0,

@@ -31,7 +31,7 @@ const ExpiryActor = "scimkit:deactivation-expiry"
 // It stays internal: its name is no SCIM attribute name, so decoding a
 // POST, PUT or PATCH result drops it (a client can never set it), filters
 // and sortBy refuse it, trackDeactivation recomputes it on every user
-// write, diffAttributes skips it, and dropInternal removes it from every
+// write, events.Diff skips it (a key that begins with "_"), and dropInternal removes it from every
 // rendered and audited document. Hooks do see it in a user's Attributes.
 // A store that drops unknown attributes loses nothing but the fix:
 // ExpireDeactivated then falls back to meta.lastModified.
@@ -46,7 +46,7 @@ func (h *Handler) trackDeactivation(cur *store.Resource, attrs map[string]any) {
 	if active, ok := attrs["active"].(bool); !ok || active {
 		return
 	}
-	if cur != nil && !isActive(cur) {
+	if cur != nil && !cur.Active() {
 		if at, ok := cur.Attributes[deactivatedAtAttr].(string); ok {
 			attrs[deactivatedAtAttr] = at
 			return

@@ -27,7 +27,7 @@ func TestDeactivationGracePeriod(t *testing.T) {
 
 	rec := &recorder{}
 	audit := &memory.AuditLog{}
-	cfg := scim.Config{Store: testStore(t), Hooks: rec, Audit: audit, DeactivationGracePeriod: 24 * time.Hour, Now: clock}
+	cfg := scim.Config{Store: testStore(t), Hooks: rec.hooks(), Audit: audit, DeactivationGracePeriod: 24 * time.Hour, Now: clock}
 	c := newClient(t, cfg)
 	h, err := scim.NewHandler(cfg)
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestGracePeriodCountsFromDeactivation(t *testing.T) {
 	audit := &memory.AuditLog{}
 	// The store and the handler share the clock, so meta.lastModified
 	// moves with every change as it does in production.
-	cfg := scim.Config{Store: clockedStore(t, clock), Hooks: rec, Audit: audit, DeactivationGracePeriod: 24 * time.Hour, Now: clock}
+	cfg := scim.Config{Store: clockedStore(t, clock), Hooks: rec.hooks(), Audit: audit, DeactivationGracePeriod: 24 * time.Hour, Now: clock}
 	c := newClient(t, cfg)
 	h, err := scim.NewHandler(cfg)
 	require.NoError(t, err)
@@ -217,9 +217,8 @@ func TestGracePeriodWithoutDeactivationTime(t *testing.T) {
 	assert.Equal(t, 2, expire(), "legacy by its lastModified, touched by the time it was last changed before")
 }
 
-// failDeleteOf is a Hooks whose UserDeleted fails for the listed userNames.
+// failDeleteOf has a UserDeleted hook that fails for the listed userNames.
 type failDeleteOf struct {
-	scim.NopHooks
 	fail map[string]bool
 }
 
@@ -241,7 +240,7 @@ func TestExpiryGoesOnPastFailures(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	audit := &memory.AuditLog{}
 	hooks := failDeleteOf{fail: map[string]bool{"b1@example.com": true, "b2@example.com": true}}
-	cfg := scim.Config{Store: testStore(t), Hooks: hooks, Audit: audit, DeactivationGracePeriod: time.Hour, Now: clock}
+	cfg := scim.Config{Store: testStore(t), Hooks: &scim.Hooks{UserDeleted: hooks.UserDeleted}, Audit: audit, DeactivationGracePeriod: time.Hour, Now: clock}
 	c := newClient(t, cfg)
 	h, err := scim.NewHandler(cfg)
 	require.NoError(t, err)

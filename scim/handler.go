@@ -120,8 +120,8 @@ type Config struct {
 	AuthenticationSchemes []AuthenticationScheme
 
 	// Hooks receive lifecycle events inside each write's transaction; nil
-	// for none. Embed NopHooks to implement only some.
-	Hooks Hooks
+	// for none. Set only the functions the app needs.
+	Hooks *Hooks
 	// GroupDeletion decides what deleting a group means for its members'
 	// team memberships; default KeepMembers.
 	GroupDeletion GroupDeletion

@@ -9,11 +9,13 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/store"
 )
 
-// Event is what every hook event carries.
-type Event struct {
+// Origin is what every hook event carries besides what happened: where
+// the write came from and the transaction it runs in.
+type Origin struct {
 	// Scope is the tenant and directory the request acts on.
 	Scope store.Scope
 	// Principal is the authenticated credential, if any.
@@ -24,153 +26,158 @@ type Event struct {
 	Tx store.Tx
 }
 
-// Change is one attribute whose value a write changed: a core attribute
-// ("name", "emails", "active") or an extension attribute, spelled
-// "urn:...:User:department". Before or After is nil when the attribute
-// was absent.
-type Change struct {
-	Attribute string
-	Before    any
-	After     any
-}
+// The events hooks receive: what happened (the embedded events type, as
+// events.Derive computed it) with its Origin.
+type (
+	// UserProvisioned: a user was created. To link it to a member the app
+	// already has (same userName or e-mail), do so here; to refuse,
+	// return Reject(http.StatusConflict, ...).
+	UserProvisioned struct {
+		Origin
+		events.UserProvisioned
+	}
+	// UserUpdated: a user's attributes changed (by PUT or PATCH). It
+	// comes before UserDeactivated or UserReactivated when active also
+	// flipped.
+	UserUpdated struct {
+		Origin
+		events.UserUpdated
+	}
+	// UserDeactivated: active went from true (or absent) to false, in any
+	// form an IdP sends it. Revoke the member's access and end its
+	// sessions.
+	UserDeactivated struct {
+		Origin
+		events.UserDeactivated
+	}
+	// UserReactivated: active went from false to true.
+	UserReactivated struct {
+		Origin
+		events.UserReactivated
+	}
+	// UserDeleted: a user was deleted; User is its last state, Groups
+	// included.
+	UserDeleted struct {
+		Origin
+		events.UserDeleted
+	}
+	// GroupCreated: a group was created. Its initial members follow as a
+	// MembersAdded event.
+	GroupCreated struct {
+		Origin
+		events.GroupCreated
+	}
+	// GroupRenamed: a group's displayName changed.
+	GroupRenamed struct {
+		Origin
+		events.GroupRenamed
+	}
+	// GroupDeleted: a group was deleted; Group is its last state, Members
+	// included. With Config.GroupDeletion set to RemoveMembers, a
+	// MembersRemoved event for all its members comes first.
+	GroupDeleted struct {
+		Origin
+		events.GroupDeleted
+	}
+	// MembersAdded: members were added to a group, by PATCH, PUT (the
+	// difference between the old and new lists) or create. Members are
+	// the exact ones added, users and nested groups, as the store
+	// reported them. Group is the group after the change; when the
+	// request was a PATCH that only added or removed members, its Members
+	// are not loaded (nil): a group may have 100,000 members and IdPs
+	// change them one at a time. Read them through Origin.Tx when a hook
+	// needs them.
+	MembersAdded struct {
+		Origin
+		events.MembersAdded
+	}
+	// MembersRemoved: members were removed from a group, as MembersAdded
+	// describes; also when a nested group is deleted (to each group it
+	// was in), and, with RemoveMembers, when the group itself is.
+	MembersRemoved struct {
+		Origin
+		events.MembersRemoved
+	}
+)
 
-// UserProvisioned: a user was created. To link it to a member the app
-// already has (same userName or e-mail), do so here; to refuse, return
-// Reject(http.StatusConflict, ...).
-type UserProvisioned struct {
-	Event
-	User *store.Resource
-}
-
-// UserUpdated: a user's attributes changed (by PUT or PATCH). It comes
-// before UserDeactivated or UserReactivated when active also flipped.
-type UserUpdated struct {
-	Event
-	Before, After *store.Resource
-	Changed       []Change
-}
-
-// UserDeactivated: active went from true (or absent) to false, in any
-// form an IdP sends it. Revoke the member's access and end its sessions.
-type UserDeactivated struct {
-	Event
-	User *store.Resource
-}
-
-// UserReactivated: active went from false to true.
-type UserReactivated struct {
-	Event
-	User *store.Resource
-}
-
-// UserDeleted: a user was deleted; User is its last state, Groups
-// included.
-type UserDeleted struct {
-	Event
-	User *store.Resource
-}
-
-// GroupCreated: a group was created. Its initial members follow as a
-// MembersAdded event.
-type GroupCreated struct {
-	Event
-	Group *store.Resource
-}
-
-// GroupRenamed: a group's displayName changed.
-type GroupRenamed struct {
-	Event
-	Group            *store.Resource
-	OldName, NewName string
-}
-
-// GroupDeleted: a group was deleted; Group is its last state, Members
-// included. With Config.GroupDeletion set to RemoveMembers, a
-// MembersRemoved event for all its members comes first.
-type GroupDeleted struct {
-	Event
-	Group *store.Resource
-}
-
-// MembersChanged: members were added to or removed from a group, by
-// PATCH, PUT (the difference between the old and new lists) or create.
-// Members are the exact ones added or removed, users and nested groups, as
-// the store reported them. Group is the group after the change; when the
-// request was a PATCH that only added or removed members, its Members are
-// not loaded (nil): a group may have 100,000 members and IdPs change them
-// one at a time. Read them through Event.Tx when a hook needs them.
-type MembersChanged struct {
-	Event
-	Group   *store.Resource
-	Members []store.Member
-}
-
-// UserHooks receive user lifecycle events.
-type UserHooks interface {
-	UserProvisioned(ctx context.Context, e *UserProvisioned) error
-	UserUpdated(ctx context.Context, e *UserUpdated) error
-	UserDeactivated(ctx context.Context, e *UserDeactivated) error
-	UserReactivated(ctx context.Context, e *UserReactivated) error
-	UserDeleted(ctx context.Context, e *UserDeleted) error
-}
-
-// GroupHooks receive group lifecycle and membership events.
-type GroupHooks interface {
-	GroupCreated(ctx context.Context, e *GroupCreated) error
-	GroupRenamed(ctx context.Context, e *GroupRenamed) error
-	GroupDeleted(ctx context.Context, e *GroupDeleted) error
-	MembersAdded(ctx context.Context, e *MembersChanged) error
-	MembersRemoved(ctx context.Context, e *MembersChanged) error
-}
-
-// Hooks connect SCIM changes to the host app's own members and teams.
-// Every hook runs inside the store transaction of the request that caused
-// it, after the store change: if a hook returns an error (or panics), the
-// whole request is rolled back and the client gets an error it will
-// retry: 500 by default, or the status of a *HookError. The context
-// carries the request's deadline.
+// Hooks connect SCIM changes to the host app's own members and teams: set
+// the functions for the events the app handles, and leave the rest nil.
 //
-// Embed NopHooks to implement only some of them.
-type Hooks interface {
-	UserHooks
-	GroupHooks
+// Every hook runs inside the store transaction of the request that caused
+// it, after the store change, in the order events.Derive gives: if a hook
+// returns an error (or panics), the whole request is rolled back and the
+// client gets an error it will retry: 500 by default, or the status of a
+// *HookError. The context carries the request's deadline.
+//
+// Hooks is a struct of optional functions, as net/http/httptrace's
+// ClientTrace is, rather than an interface, so that it can grow: a new
+// lifecycle event is a new field, which breaks no app written before it
+// (adding a method to an interface breaks every implementation that does
+// not embed a base type), and, unlike optional interfaces found by type
+// assertion, a hook with the wrong signature or a misspelt name does not
+// compile instead of silently never running.
+type Hooks struct {
+	UserProvisioned func(ctx context.Context, e *UserProvisioned) error
+	UserUpdated     func(ctx context.Context, e *UserUpdated) error
+	UserDeactivated func(ctx context.Context, e *UserDeactivated) error
+	UserReactivated func(ctx context.Context, e *UserReactivated) error
+	UserDeleted     func(ctx context.Context, e *UserDeleted) error
+	GroupCreated    func(ctx context.Context, e *GroupCreated) error
+	GroupRenamed    func(ctx context.Context, e *GroupRenamed) error
+	GroupDeleted    func(ctx context.Context, e *GroupDeleted) error
+	MembersAdded    func(ctx context.Context, e *MembersAdded) error
+	MembersRemoved  func(ctx context.Context, e *MembersRemoved) error
 }
 
-// NopHooks implements Hooks doing nothing; embed it and override what the
-// app needs.
-type NopHooks struct{}
+// run delivers the events of one write to hk, in order, stopping at the
+// first error.
+func (hk *Hooks) run(ctx context.Context, o Origin, evs []events.Event) error {
+	for _, ev := range evs {
+		var err error
+		switch e := ev.(type) {
+		case *events.UserProvisioned:
+			err = fire(ctx, hk.UserProvisioned, &UserProvisioned{o, *e})
+		case *events.UserUpdated:
+			err = fire(ctx, hk.UserUpdated, &UserUpdated{o, *e})
+		case *events.UserDeactivated:
+			err = fire(ctx, hk.UserDeactivated, &UserDeactivated{o, *e})
+		case *events.UserReactivated:
+			err = fire(ctx, hk.UserReactivated, &UserReactivated{o, *e})
+		case *events.UserDeleted:
+			err = fire(ctx, hk.UserDeleted, &UserDeleted{o, *e})
+		case *events.GroupCreated:
+			err = fire(ctx, hk.GroupCreated, &GroupCreated{o, *e})
+		case *events.GroupRenamed:
+			err = fire(ctx, hk.GroupRenamed, &GroupRenamed{o, *e})
+		case *events.GroupDeleted:
+			err = fire(ctx, hk.GroupDeleted, &GroupDeleted{o, *e})
+		case *events.MembersAdded:
+			err = fire(ctx, hk.MembersAdded, &MembersAdded{o, *e})
+		case *events.MembersRemoved:
+			err = fire(ctx, hk.MembersRemoved, &MembersRemoved{o, *e})
+		default:
+			err = fmt.Errorf("scim: no hook for event %T", ev)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-var _ Hooks = NopHooks{}
-
-// UserProvisioned does nothing.
-func (NopHooks) UserProvisioned(context.Context, *UserProvisioned) error { return nil }
-
-// UserUpdated does nothing.
-func (NopHooks) UserUpdated(context.Context, *UserUpdated) error { return nil }
-
-// UserDeactivated does nothing.
-func (NopHooks) UserDeactivated(context.Context, *UserDeactivated) error { return nil }
-
-// UserReactivated does nothing.
-func (NopHooks) UserReactivated(context.Context, *UserReactivated) error { return nil }
-
-// UserDeleted does nothing.
-func (NopHooks) UserDeleted(context.Context, *UserDeleted) error { return nil }
-
-// GroupCreated does nothing.
-func (NopHooks) GroupCreated(context.Context, *GroupCreated) error { return nil }
-
-// GroupRenamed does nothing.
-func (NopHooks) GroupRenamed(context.Context, *GroupRenamed) error { return nil }
-
-// GroupDeleted does nothing.
-func (NopHooks) GroupDeleted(context.Context, *GroupDeleted) error { return nil }
-
-// MembersAdded does nothing.
-func (NopHooks) MembersAdded(context.Context, *MembersChanged) error { return nil }
-
-// MembersRemoved does nothing.
-func (NopHooks) MembersRemoved(context.Context, *MembersChanged) error { return nil }
+// fire runs one hook, if set, turning a panic into an error so the
+// transaction rolls back instead of taking the process down.
+func fire[E any](ctx context.Context, hook func(context.Context, *E) error, e *E) (err error) {
+	if hook == nil {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", errHookPanic, p)
+		}
+	}()
+	return hook(ctx, e)
+}
 
 // GroupDeletion says what deleting a group (or unlinking a pushed group,
 // which Okta does with DELETE) means for its members' team memberships.
@@ -226,14 +233,3 @@ func (e *HookError) scimError() scimerrors.ScimError {
 
 // errHookPanic marks a recovered hook panic.
 var errHookPanic = errors.New("scim: hook panicked")
-
-// call runs one hook, turning a panic into an error so the transaction
-// rolls back instead of taking the process down.
-func call(fn func() error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %v", errHookPanic, p)
-		}
-	}()
-	return fn()
-}

@@ -17,22 +17,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
+	"github.com/scimkit/scimkit/store/sqlstore"
 )
 
 // recorder logs every event as one line, and can fail a chosen one.
 type recorder struct {
-	scim.NopHooks
 	mu     sync.Mutex
 	events []string
 	fail   map[string]error // event name → error to return
 	panics string           // event name to panic in
-	check  func(ctx context.Context, ev scim.Event)
+	check  func(ctx context.Context, ev scim.Origin)
 }
 
-func (r *recorder) log(ctx context.Context, ev scim.Event, name, detail string) error {
+func (r *recorder) log(ctx context.Context, ev scim.Origin, name, detail string) error {
 	r.mu.Lock()
 	r.events = append(r.events, name+" "+detail)
 	err := r.fail[name]
@@ -64,7 +65,7 @@ func members(ms []store.Member) string {
 	return strings.Join(ids, ",")
 }
 
-func changes(cs []scim.Change) string {
+func changes(cs []events.Change) string {
 	var out []string
 	for _, c := range cs {
 		out = append(out, c.Attribute)
@@ -73,39 +74,48 @@ func changes(cs []scim.Change) string {
 }
 
 func (r *recorder) UserProvisioned(ctx context.Context, e *scim.UserProvisioned) error {
-	return r.log(ctx, e.Event, "UserProvisioned", e.User.UserName())
+	return r.log(ctx, e.Origin, "UserProvisioned", e.User.UserName())
 }
 func (r *recorder) UserUpdated(ctx context.Context, e *scim.UserUpdated) error {
-	return r.log(ctx, e.Event, "UserUpdated", e.After.UserName()+" "+changes(e.Changed))
+	return r.log(ctx, e.Origin, "UserUpdated", e.After.UserName()+" "+changes(e.Changed))
 }
 func (r *recorder) UserDeactivated(ctx context.Context, e *scim.UserDeactivated) error {
-	return r.log(ctx, e.Event, "UserDeactivated", e.User.UserName())
+	return r.log(ctx, e.Origin, "UserDeactivated", e.User.UserName())
 }
 func (r *recorder) UserReactivated(ctx context.Context, e *scim.UserReactivated) error {
-	return r.log(ctx, e.Event, "UserReactivated", e.User.UserName())
+	return r.log(ctx, e.Origin, "UserReactivated", e.User.UserName())
 }
 func (r *recorder) UserDeleted(ctx context.Context, e *scim.UserDeleted) error {
-	return r.log(ctx, e.Event, "UserDeleted", e.User.UserName())
+	return r.log(ctx, e.Origin, "UserDeleted", e.User.UserName())
 }
 func (r *recorder) GroupCreated(ctx context.Context, e *scim.GroupCreated) error {
-	return r.log(ctx, e.Event, "GroupCreated", e.Group.DisplayName())
+	return r.log(ctx, e.Origin, "GroupCreated", e.Group.DisplayName())
 }
 func (r *recorder) GroupRenamed(ctx context.Context, e *scim.GroupRenamed) error {
-	return r.log(ctx, e.Event, "GroupRenamed", e.OldName+"->"+e.NewName)
+	return r.log(ctx, e.Origin, "GroupRenamed", e.OldName+"->"+e.NewName)
 }
 func (r *recorder) GroupDeleted(ctx context.Context, e *scim.GroupDeleted) error {
-	return r.log(ctx, e.Event, "GroupDeleted", e.Group.DisplayName())
+	return r.log(ctx, e.Origin, "GroupDeleted", e.Group.DisplayName())
 }
-func (r *recorder) MembersAdded(ctx context.Context, e *scim.MembersChanged) error {
-	return r.log(ctx, e.Event, "MembersAdded", e.Group.DisplayName()+" "+members(e.Members))
+func (r *recorder) MembersAdded(ctx context.Context, e *scim.MembersAdded) error {
+	return r.log(ctx, e.Origin, "MembersAdded", e.Group.DisplayName()+" "+members(e.Members))
 }
-func (r *recorder) MembersRemoved(ctx context.Context, e *scim.MembersChanged) error {
-	return r.log(ctx, e.Event, "MembersRemoved", e.Group.DisplayName()+" "+members(e.Members))
+func (r *recorder) MembersRemoved(ctx context.Context, e *scim.MembersRemoved) error {
+	return r.log(ctx, e.Origin, "MembersRemoved", e.Group.DisplayName()+" "+members(e.Members))
+}
+
+// hooks returns Hooks that send every event to r.
+func (r *recorder) hooks() *scim.Hooks {
+	return &scim.Hooks{
+		UserProvisioned: r.UserProvisioned, UserUpdated: r.UserUpdated, UserDeactivated: r.UserDeactivated,
+		UserReactivated: r.UserReactivated, UserDeleted: r.UserDeleted, GroupCreated: r.GroupCreated,
+		GroupRenamed: r.GroupRenamed, GroupDeleted: r.GroupDeleted, MembersAdded: r.MembersAdded, MembersRemoved: r.MembersRemoved,
+	}
 }
 
 func TestHookEvents(t *testing.T) {
 	rec := &recorder{}
-	c := newClient(t, scim.Config{Hooks: rec, GroupDeletion: scim.RemoveMembers})
+	c := newClient(t, scim.Config{Hooks: rec.hooks(), GroupDeletion: scim.RemoveMembers})
 	u1 := c.createUser("u1@example.com", map[string]any{"active": true})["id"].(string)
 	u2 := c.createUser("u2@example.com", nil)["id"].(string)
 	u3 := c.createUser("u3@example.com", nil)["id"].(string)
@@ -167,7 +177,7 @@ func TestHookEventsCarryRequestContext(t *testing.T) {
 	var mu sync.Mutex
 	var got []seen
 	rec := &recorder{}
-	rec.check = func(ctx context.Context, ev scim.Event) {
+	rec.check = func(ctx context.Context, ev scim.Origin) {
 		_, hasDeadline := ctx.Deadline()
 		s := seen{tenant: ev.Scope.Tenant, credential: ev.Principal.CredentialID, deadline: hasDeadline, tx: ev.Tx != nil}
 		// Reads through the transaction see the request's own change.
@@ -182,7 +192,7 @@ func TestHookEventsCarryRequestContext(t *testing.T) {
 		got = append(got, s)
 		mu.Unlock()
 	}
-	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Hooks: rec, Logger: slog.New(slog.DiscardHandler)})
+	h, err := scim.NewHandler(scim.Config{Store: testStore(t), Hooks: rec.hooks(), Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	mw, err := auth.Bearer([]auth.Token{{ID: "okta-token", Hash: auth.HashToken("t"), Principal: auth.Principal{Tenant: "acme"}}}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
@@ -252,7 +262,7 @@ func TestHookFailureChangesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
 			audit := &memory.AuditLog{}
-			c := newClient(t, scim.Config{Hooks: rec, Audit: audit})
+			c := newClient(t, scim.Config{Hooks: rec.hooks(), Audit: audit})
 			ids := map[string]string{
 				"u": c.createUser("u@example.com", map[string]any{"active": true})["id"].(string),
 				"v": c.createUser("v@example.com", nil)["id"].(string),
@@ -336,7 +346,6 @@ func TestAuditReads(t *testing.T) {
 
 // diffHooks keeps the UserUpdated events it receives.
 type diffHooks struct {
-	scim.NopHooks
 	mu      sync.Mutex
 	updates []*scim.UserUpdated
 }
@@ -361,7 +370,7 @@ func (d *diffHooks) take() []*scim.UserUpdated {
 // included, and the user before and after the change.
 func TestUserUpdatedDiffValues(t *testing.T) {
 	hk := &diffHooks{}
-	c := newClient(t, scim.Config{Hooks: hk})
+	c := newClient(t, scim.Config{Hooks: &scim.Hooks{UserUpdated: hk.UserUpdated}})
 	u := c.createUser("ann@example.com", map[string]any{"schemas": []string{userURN, enterpriseURN}, "title": "a",
 		"name": map[string]any{"givenName": "Ann", "familyName": "Lee"}, enterpriseURN: map[string]any{"department": "R&D"}})["id"].(string)
 	require.Empty(t, hk.take())
@@ -373,7 +382,7 @@ func TestUserUpdatedDiffValues(t *testing.T) {
 		op("remove", enterpriseURN+":department", nil)))
 	ups := hk.take()
 	require.Len(t, ups, 1)
-	assert.Equal(t, []scim.Change{
+	assert.Equal(t, []events.Change{
 		{Attribute: "displayName", Before: nil, After: "Anna Lee"},
 		{Attribute: "name", Before: map[string]any{"givenName": "Ann", "familyName": "Lee"}, After: map[string]any{"givenName": "Anna", "familyName": "Lee"}},
 		{Attribute: "title", Before: "a", After: "b"},
@@ -391,7 +400,7 @@ func TestUserUpdatedDiffValues(t *testing.T) {
 		"emails": []any{map[string]any{"value": "ann@example.com", "type": "work", "primary": true}}})
 	ups = hk.take()
 	require.Len(t, ups, 1)
-	assert.Equal(t, []scim.Change{
+	assert.Equal(t, []events.Change{
 		{Attribute: "displayName", Before: "Anna Lee", After: nil},
 		{Attribute: "emails", Before: nil, After: []any{map[string]any{"value": "ann@example.com", "type": "work", "primary": true}}},
 		{Attribute: "title", Before: "b", After: "c"},
@@ -401,13 +410,12 @@ func TestUserUpdatedDiffValues(t *testing.T) {
 // groupDeletionHooks records the membership and delete events of a group
 // deletion, with what the hook could read through the transaction.
 type groupDeletionHooks struct {
-	scim.NopHooks
 	mu      sync.Mutex
 	events  []string
 	deleted *scim.GroupDeleted
 }
 
-func (g *groupDeletionHooks) MembersRemoved(ctx context.Context, e *scim.MembersChanged) error {
+func (g *groupDeletionHooks) MembersRemoved(ctx context.Context, e *scim.MembersRemoved) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.events = append(g.events, "MembersRemoved "+e.Group.DisplayName()+" "+members(e.Members))
@@ -443,7 +451,7 @@ func TestGroupDeletionPolicy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hk := &groupDeletionHooks{}
-			c := newClient(t, scim.Config{Hooks: hk, GroupDeletion: tc.policy})
+			c := newClient(t, scim.Config{Hooks: &scim.Hooks{MembersRemoved: hk.MembersRemoved, GroupDeleted: hk.GroupDeleted}, GroupDeletion: tc.policy})
 			u1 := c.createUser("u1@example.com", nil)["id"].(string)
 			u2 := c.createUser("u2@example.com", nil)["id"].(string)
 			g := c.createGroup("Sales", u1, u2)["id"].(string)
@@ -472,4 +480,42 @@ func groupIDs(user map[string]any) []string {
 		out = append(out, g.(map[string]any)["value"].(string))
 	}
 	return out
+}
+
+// TestAuditNamesTheEvents: each successful write's audit record names the
+// events it amounted to, the same ones hooks receive (events.Derive), on
+// the store's own audit sink where it has one; a failed write names none.
+func TestAuditNamesTheEvents(t *testing.T) {
+	t.Parallel()
+	st := testStore(t)
+	var sink store.AuditSink = &memory.AuditLog{}
+	if s, ok := st.(*sqlstore.Store); ok {
+		sink = s.AuditSink()
+	}
+	rec := &recorder{}
+	c := newClient(t, scim.Config{Store: st, Hooks: rec.hooks(), Audit: sink, GroupDeletion: scim.RemoveMembers})
+	u := c.createUser("ev@example.com", map[string]any{"active": true})["id"].(string)
+	g := c.createGroup("Team", u)["id"].(string)
+	c.must(http.StatusOK, "PATCH", "/Users/"+u, patchBody(op("replace", "active", false)))
+	c.must(http.StatusOK, "PATCH", "/Users/"+u, patchBody(op("replace", "active", false))) // changes nothing
+	c.must(http.StatusNoContent, "PATCH", "/Groups/"+g, patchBody(op("remove", `members[value eq "`+u+`"]`, nil)))
+	requireError(t, c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "ev@example.com"}), http.StatusConflict, "uniqueness")
+	c.must(http.StatusNoContent, "DELETE", "/Groups/"+g, nil)
+
+	recs, err := sink.(store.AuditReader).AuditRecords(t.Context(), store.Scope{}, store.AuditQuery{})
+	require.NoError(t, err)
+	var got [][]string
+	for i := len(recs) - 1; i >= 0; i-- {
+		got = append(got, recs[i].Events)
+	}
+	assert.Equal(t, [][]string{
+		{"user.provisioned"},
+		{"group.created", "group.members_added"},
+		{"user.updated", "user.deactivated"},
+		nil,
+		{"group.members_removed"},
+		nil,
+		{"group.deleted"},
+	}, got)
+	assert.Len(t, rec.take(), 7, "hooks received the same seven events")
 }

@@ -18,22 +18,19 @@ import (
 
 // memberEvents records membership hooks as "added u1" / "removed g2".
 type memberEvents struct {
-	NopHooks
 	log []string
 }
 
-func (m *memberEvents) note(kind string, e *MembersChanged) {
-	for _, mm := range e.Members {
+func (m *memberEvents) note(kind string, ms []store.Member) {
+	for _, mm := range ms {
 		m.log = append(m.log, fmt.Sprintf("%s %s %s %s", kind, mm.Value, mm.Type, mm.Display))
 	}
 }
-func (m *memberEvents) MembersAdded(_ context.Context, e *MembersChanged) error {
-	m.note("added", e)
-	return nil
-}
-func (m *memberEvents) MembersRemoved(_ context.Context, e *MembersChanged) error {
-	m.note("removed", e)
-	return nil
+func (m *memberEvents) hooks() *Hooks {
+	return &Hooks{
+		MembersAdded:   func(_ context.Context, e *MembersAdded) error { m.note("added", e.Members); return nil },
+		MembersRemoved: func(_ context.Context, e *MembersRemoved) error { m.note("removed", e.Members); return nil },
+	}
 }
 
 // memberOutcome is everything a membership PATCH can change or say.
@@ -56,9 +53,9 @@ func runMemberPatch(t *testing.T, body map[string]any, fast bool) memberOutcome 
 	ctx := t.Context()
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	st := memory.New(memory.WithClock(func() time.Time { return now }))
-	events := &memberEvents{}
+	hookLog := &memberEvents{}
 	audit := &memory.AuditLog{}
-	h, err := NewHandler(Config{Store: st, HostAuthenticates: true, Hooks: events, Audit: audit, Logger: slog.New(slog.DiscardHandler)})
+	h, err := NewHandler(Config{Store: st, HostAuthenticates: true, Hooks: hookLog.hooks(), Audit: audit, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	scope := store.Scope{Tenant: "t"}
 	require.NoError(t, st.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
@@ -102,7 +99,7 @@ func runMemberPatch(t *testing.T, body map[string]any, fast bool) memberOutcome 
 		require.NoError(t, err)
 		out.userVersions[u.ID] = u.Version
 	}
-	out.events = events.log
+	out.events = hookLog.log
 	recs, err := audit.AuditRecords(ctx, scope, store.AuditQuery{})
 	require.NoError(t, err)
 	require.Len(t, recs, 1)

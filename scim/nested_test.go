@@ -19,31 +19,34 @@ import (
 // expanded) members of each group: on every membership change it expands
 // the group through the request's own transaction.
 type expandingHooks struct {
-	scim.NopHooks
 	mu        sync.Mutex
 	events    []string
 	effective map[string][]string // group displayName → sorted user ids, as the last hook saw them
 }
 
-func (x *expandingHooks) expand(ctx context.Context, name string, e *scim.MembersChanged) error {
-	users, err := store.EffectiveMembers(ctx, e.Tx, e.Group.ID)
+func (x *expandingHooks) expand(ctx context.Context, name string, o scim.Origin, group *store.Resource, ms []store.Member) error {
+	users, err := store.EffectiveMembers(ctx, o.Tx, group.ID)
 	if err != nil {
 		return err
 	}
 	sort.Strings(users)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.events = append(x.events, name+" "+e.Group.DisplayName()+" "+members(e.Members))
-	x.effective[e.Group.DisplayName()] = users
+	x.events = append(x.events, name+" "+group.DisplayName()+" "+members(ms))
+	x.effective[group.DisplayName()] = users
 	return nil
 }
 
-func (x *expandingHooks) MembersAdded(ctx context.Context, e *scim.MembersChanged) error {
-	return x.expand(ctx, "MembersAdded", e)
-}
-
-func (x *expandingHooks) MembersRemoved(ctx context.Context, e *scim.MembersChanged) error {
-	return x.expand(ctx, "MembersRemoved", e)
+func (x *expandingHooks) hooks() *scim.Hooks {
+	return &scim.Hooks{
+		MembersAdded: func(ctx context.Context, e *scim.MembersAdded) error {
+			return x.expand(ctx, "MembersAdded", e.Origin, e.Group, e.Members)
+		},
+		MembersRemoved: func(ctx context.Context, e *scim.MembersRemoved) error {
+			return x.expand(ctx, "MembersRemoved", e.Origin, e.Group, e.Members)
+		},
+		GroupDeleted: x.GroupDeleted,
+	}
 }
 
 func (x *expandingHooks) GroupDeleted(_ context.Context, e *scim.GroupDeleted) error {
@@ -75,7 +78,7 @@ func TestNestedGroupsOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	hk := &expandingHooks{effective: map[string][]string{}}
 	st := testStore(t)
-	c := newClient(t, scim.Config{Store: st, Hooks: hk})
+	c := newClient(t, scim.Config{Store: st, Hooks: hk.hooks()})
 	effective := func(groupID string) []string {
 		t.Helper()
 		users, err := store.EffectiveMembers(ctx, store.Scoped(st, store.Scope{}), groupID)

@@ -17,10 +17,8 @@ import (
 	"github.com/scimkit/scimkit/store/memory"
 )
 
-// vandalHooks changes every resource it is handed.
-type vandalHooks struct{ scim.NopHooks }
-
-func (vandalHooks) UserUpdated(_ context.Context, e *scim.UserUpdated) error {
+// vandalise changes every resource it is handed.
+func vandalise(_ context.Context, e *scim.UserUpdated) error {
 	e.Before.Attributes["title"] = "vandalised"
 	e.After.Attributes["title"] = "vandalised"
 	e.After.Attributes["name"].(map[string]any)["givenName"] = "vandalised"
@@ -31,7 +29,7 @@ func (vandalHooks) UserUpdated(_ context.Context, e *scim.UserUpdated) error {
 // (store.ViewReader); whatever hooks do to what they are given must still
 // never reach the store.
 func TestHooksCannotChangeWhatIsStored(t *testing.T) {
-	c := newClient(t, scim.Config{Store: memory.New(), Hooks: vandalHooks{}})
+	c := newClient(t, scim.Config{Store: memory.New(), Hooks: &scim.Hooks{UserUpdated: vandalise}})
 	id := c.must(http.StatusCreated, "POST", "/Users", fullUser()).body["id"].(string)
 	c.must(http.StatusOK, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{patchURN},
 		"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "CTO"}}})

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
@@ -61,14 +61,14 @@ type parser func(body map[string]any, op *writeOp) error
 // (nil after a delete). Every write is audited, failed ones included.
 func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*store.Resource, error) {
 	principal, _ := auth.FromContext(ctx)
-	ev := Event{Scope: scope, Principal: principal}
+	origin := Origin{Scope: scope, Principal: principal}
 	rec := store.AuditRecord{Scope: scope, Actor: principal.CredentialID, Operation: op.kind.String(),
 		ResourceType: op.rt.typ, ResourceID: op.id, Status: op.status}
 	txSink, inTx := h.cfg.Audit.(store.TxAuditSink)
 
 	var result *store.Resource
 	err := h.store.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
-		ev.Tx = tx
+		origin.Tx = tx
 		var cur *store.Resource
 		if op.kind != opCreate {
 			var err error
@@ -111,8 +111,14 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			}
 		}
 		rec.MembersAdded, rec.MembersRemoved = ids(ch.added), ids(ch.removed)
-		if err := h.runHooks(ctx, ev, op, cur, res, ch); err != nil {
-			return err
+		if h.cfg.Hooks != nil || h.cfg.Audit != nil {
+			evs := events.Derive(h.writeOf(op, cur, res, ch))
+			rec.Events = events.Kinds(evs)
+			if h.cfg.Hooks != nil {
+				if err := h.cfg.Hooks.run(ctx, origin, evs); err != nil {
+					return err
+				}
+			}
 		}
 		if inTx {
 			rec.Time = time.Now().UTC()
@@ -126,7 +132,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 	if err != nil {
 		se, _ := toSCIMError(err)
 		rec.Status, rec.Error, rec.After = se.Status, se.Detail, nil
-		rec.MembersAdded, rec.MembersRemoved = nil, nil
+		rec.MembersAdded, rec.MembersRemoved, rec.Events = nil, nil, nil
 		h.audit(ctx, rec)
 		return nil, err
 	}
@@ -237,7 +243,7 @@ func viewGet(tx store.Tx) func(ctx context.Context, typ store.ResourceType, id s
 // a nested member, as they are after the deletion (without members).
 func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) ([]*store.Resource, error) {
 	var parentIDs []string
-	if finder, ok := tx.(store.GroupsOfTx); ok && op.rt.typ == store.Group && h.cfg.Hooks != nil {
+	if finder, ok := tx.(store.GroupsOfTx); ok && op.rt.typ == store.Group && (h.cfg.Hooks != nil || h.cfg.Audit != nil) {
 		var err error
 		if parentIDs, err = finder.GroupsOf(ctx, store.Group, op.id); err != nil {
 			return nil, err
@@ -260,81 +266,18 @@ func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) (
 	return parents, nil
 }
 
-// runHooks sends the events a write amounts to, in order, stopping at the
-// first error.
-func (h *Handler) runHooks(ctx context.Context, ev Event, op writeOp, cur, res *store.Resource, ch memberChange) error {
-	hk := h.cfg.Hooks
-	if hk == nil {
-		return nil
+// writeOf is the write op made, for events.Derive: cur before it, res
+// after it, ch what it did to members.
+func (h *Handler) writeOf(op writeOp, cur, res *store.Resource, ch memberChange) events.Write {
+	w := events.Write{Type: op.rt.typ, Op: events.Update, Before: cur, After: res, Added: ch.added, Removed: ch.removed,
+		Parents: ch.parents, RemoveMembersOnDelete: h.cfg.GroupDeletion == RemoveMembers}
+	switch op.kind {
+	case opCreate:
+		w.Op = events.Create
+	case opDelete:
+		w.Op = events.Delete
 	}
-	var steps []func() error
-	switch {
-	case op.rt.typ == store.User && op.kind == opCreate:
-		steps = append(steps, func() error { return hk.UserProvisioned(ctx, &UserProvisioned{Event: ev, User: res}) })
-	case op.rt.typ == store.User && op.kind == opDelete:
-		steps = append(steps, func() error { return hk.UserDeleted(ctx, &UserDeleted{Event: ev, User: cur}) })
-	case op.rt.typ == store.User:
-		if changed := diffAttributes(op.rt, cur.Attributes, res.Attributes); len(changed) > 0 {
-			steps = append(steps, func() error {
-				return hk.UserUpdated(ctx, &UserUpdated{Event: ev, Before: cur, After: res, Changed: changed})
-			})
-		}
-		switch was, is := isActive(cur), isActive(res); {
-		case was && !is:
-			steps = append(steps, func() error { return hk.UserDeactivated(ctx, &UserDeactivated{Event: ev, User: res}) })
-		case !was && is:
-			steps = append(steps, func() error { return hk.UserReactivated(ctx, &UserReactivated{Event: ev, User: res}) })
-		}
-	case op.kind == opCreate:
-		steps = append(steps, func() error { return hk.GroupCreated(ctx, &GroupCreated{Event: ev, Group: res}) })
-		if len(ch.added) > 0 {
-			steps = append(steps, func() error {
-				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: ch.added})
-			})
-		}
-	case op.kind == opDelete:
-		if h.cfg.GroupDeletion == RemoveMembers && len(cur.Members) > 0 {
-			steps = append(steps, func() error {
-				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: cur, Members: cur.Members})
-			})
-		}
-		// The groups it was nested in lose it as a member.
-		gone := []store.Member{{Value: cur.ID, Type: store.Group, Display: cur.DisplayName()}}
-		for _, parent := range ch.parents {
-			steps = append(steps, func() error {
-				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: parent, Members: gone})
-			})
-		}
-		steps = append(steps, func() error { return hk.GroupDeleted(ctx, &GroupDeleted{Event: ev, Group: cur}) })
-	default:
-		if o, n := cur.DisplayName(), res.DisplayName(); o != n {
-			steps = append(steps, func() error {
-				return hk.GroupRenamed(ctx, &GroupRenamed{Event: ev, Group: res, OldName: o, NewName: n})
-			})
-		}
-		if len(ch.removed) > 0 {
-			steps = append(steps, func() error {
-				return hk.MembersRemoved(ctx, &MembersChanged{Event: ev, Group: res, Members: ch.removed})
-			})
-		}
-		if len(ch.added) > 0 {
-			steps = append(steps, func() error {
-				return hk.MembersAdded(ctx, &MembersChanged{Event: ev, Group: res, Members: ch.added})
-			})
-		}
-	}
-	for _, step := range steps {
-		if err := call(step); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// isActive reads a user's active attribute; an absent one counts as true.
-func isActive(r *store.Resource) bool {
-	v, ok := r.Attributes["active"].(bool)
-	return !ok || v
+	return w
 }
 
 // memberDelta returns the members of next not in cur, and of cur not in
@@ -357,35 +300,6 @@ func memberDelta(cur, next []store.Member) (added, removed []store.Member) {
 		}
 	}
 	return added, removed
-}
-
-// diffAttributes lists the attributes whose values differ, extension
-// attributes one by one.
-func diffAttributes(rt *resourceType, before, after map[string]any) []Change {
-	var out []Change
-	seen := map[string]bool{}
-	for _, m := range []map[string]any{before, after} {
-		for k := range m {
-			if seen[k] || k == deactivatedAtAttr {
-				continue
-			}
-			seen[k] = true
-			if ext, ok := rt.extension(k); ok {
-				bm, _ := before[k].(map[string]any)
-				am, _ := after[k].(map[string]any)
-				for _, c := range diffAttributes(&resourceType{}, bm, am) {
-					c.Attribute = ext.ID + ":" + c.Attribute
-					out = append(out, c)
-				}
-				continue
-			}
-			if !jsonenc.Equal(before[k], after[k]) {
-				out = append(out, Change{Attribute: k, Before: before[k], After: after[k]})
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Attribute < out[j].Attribute })
-	return out
 }
 
 // checkImmutable enforces RFC 7643 §2.2 on PUT and PATCH: an immutable

@@ -29,6 +29,11 @@ type AuditRecord struct {
 	// MembersAdded and MembersRemoved are the ids of the members a
 	// successful group write added and removed (nil for none).
 	MembersAdded, MembersRemoved []string
+	// Events are the kinds of the events a successful write amounted to,
+	// in order (events.Derive; "user.updated", "user.deactivated", ...):
+	// the same the host app's hooks received. Nil for a write that
+	// changed nothing, a failed one, or a read.
+	Events []string
 	// Status is the HTTP status the client got; Error its error detail.
 	Status int
 	Error  string

@@ -139,6 +139,14 @@ func (r *Resource) DisplayName() string { return stringAttr(r.Attributes, "displ
 // ExternalID returns the externalId attribute, or "".
 func (r *Resource) ExternalID() string { return stringAttr(r.Attributes, "externalId") }
 
+// Active reports a user's active attribute; an absent one counts as true
+// (RFC 7643 §4.1.1 leaves its meaning to the service provider, and a user
+// an IdP created without it is in use).
+func (r *Resource) Active() bool {
+	v, ok := r.Attributes["active"].(bool)
+	return !ok || v
+}
+
 // ETag returns the weak entity tag for the resource's current version, as
 // used in meta.version and the ETag header.
 func (r *Resource) ETag() string { return `W/"` + strconv.FormatInt(r.Version, 10) + `"` }

@@ -71,7 +71,7 @@ func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *s
 	}
 	h, err := scim.NewHandler(scim.Config{
 		Store: st,
-		Hooks: &hooks{log: logger, groupDeletion: opts.groupDeletion},
+		Hooks: (&hooks{log: logger, groupDeletion: opts.groupDeletion}).scimHooks(),
 		// With RemoveMembers, deleting a group first sends MembersRemoved
 		// for its members, so team memberships end the same way as any
 		// other removal; with KeepMembers only GroupDeleted comes, and

@@ -24,17 +24,30 @@ import (
 // only, so members the app created itself and never linked are never
 // touched.
 type hooks struct {
-	scim.NopHooks
 	log *slog.Logger
 	// groupDeletion is the scim.Config.GroupDeletion the handler runs
 	// with: whether a deleted group's team survives (see GroupDeleted).
 	groupDeletion scim.GroupDeletion
 }
 
-var _ scim.Hooks = (*hooks)(nil)
+// scimHooks returns the scim.Hooks that run h's methods.
+func (h *hooks) scimHooks() *scim.Hooks {
+	return &scim.Hooks{
+		UserProvisioned: h.UserProvisioned,
+		UserUpdated:     h.UserUpdated,
+		UserDeactivated: h.UserDeactivated,
+		UserReactivated: h.UserReactivated,
+		UserDeleted:     h.UserDeleted,
+		GroupCreated:    h.GroupCreated,
+		GroupRenamed:    h.GroupRenamed,
+		GroupDeleted:    h.GroupDeleted,
+		MembersAdded:    h.MembersAdded,
+		MembersRemoved:  h.MembersRemoved,
+	}
+}
 
 // appTx is the SQL transaction the SCIM request runs in.
-func appTx(e scim.Event) (*sql.Tx, error) {
+func appTx(e scim.Origin) (*sql.Tx, error) {
 	tx, ok := sqlstore.TxOf(e.Tx)
 	if !ok {
 		return nil, errors.New("acme: hook not running in a sqlstore transaction")
@@ -46,7 +59,7 @@ func appTx(e scim.Event) (*sql.Tx, error) {
 // if the app has one that is not linked yet (keeping the member's role),
 // or creates a member with role "member".
 func (h *hooks) UserProvisioned(ctx context.Context, e *scim.UserProvisioned) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -73,7 +86,7 @@ func (h *hooks) UserProvisioned(ctx context.Context, e *scim.UserProvisioned) er
 		// its name and active.
 		if _, err := tx.ExecContext(ctx, `UPDATE app_members
 			SET scim_id = ?, active = ?, name = CASE WHEN ? = '' THEN name ELSE ? END WHERE id = ?`,
-			u.ID, isActive(u), fullName(u), fullName(u), linkID); err != nil {
+			u.ID, u.Active(), fullName(u), fullName(u), linkID); err != nil {
 			return err
 		}
 		h.log.InfoContext(ctx, "acme: linked existing member to SCIM user", "member", linkID, "scim_id", u.ID)
@@ -81,7 +94,7 @@ func (h *hooks) UserProvisioned(ctx context.Context, e *scim.UserProvisioned) er
 	}
 	email := primaryEmail(u)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO app_members (email, name, role, active, scim_id) VALUES (?, ?, 'member', ?, ?)`,
-		email, fullName(u), isActive(u), u.ID); err != nil {
+		email, fullName(u), u.Active(), u.ID); err != nil {
 		return err
 	}
 	h.log.InfoContext(ctx, "acme: member provisioned", "email", email, "scim_id", u.ID)
@@ -101,7 +114,7 @@ func (h *hooks) UserUpdated(ctx context.Context, e *scim.UserUpdated) error {
 	if !mapped {
 		return nil // e.g. only active changed: UserDeactivated follows
 	}
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -122,7 +135,7 @@ func (h *hooks) UserUpdated(ctx context.Context, e *scim.UserUpdated) error {
 
 // UserDeactivated blocks the member and ends its sessions at once.
 func (h *hooks) UserDeactivated(ctx context.Context, e *scim.UserDeactivated) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -141,7 +154,7 @@ func (h *hooks) UserDeactivated(ctx context.Context, e *scim.UserDeactivated) er
 
 // UserReactivated lets the member log in again.
 func (h *hooks) UserReactivated(ctx context.Context, e *scim.UserReactivated) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -151,7 +164,7 @@ func (h *hooks) UserReactivated(ctx context.Context, e *scim.UserReactivated) er
 
 // UserDeleted removes the member, its sessions and team memberships.
 func (h *hooks) UserDeleted(ctx context.Context, e *scim.UserDeleted) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -172,7 +185,7 @@ func (h *hooks) UserDeleted(ctx context.Context, e *scim.UserDeleted) error {
 // name. Team names are unique in Acme Notes: a second group with the name
 // of a linked team is refused with 409.
 func (h *hooks) GroupCreated(ctx context.Context, e *scim.GroupCreated) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -196,7 +209,7 @@ func (h *hooks) GroupCreated(ctx context.Context, e *scim.GroupCreated) error {
 
 // GroupRenamed renames the team.
 func (h *hooks) GroupRenamed(ctx context.Context, e *scim.GroupRenamed) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -223,7 +236,7 @@ func (h *hooks) GroupRenamed(ctx context.Context, e *scim.GroupRenamed) error {
 // memberships; the team is deleted, with any members the app added to it
 // itself.
 func (h *hooks) GroupDeleted(ctx context.Context, e *scim.GroupDeleted) error {
-	tx, err := appTx(e.Event)
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -249,8 +262,8 @@ func (h *hooks) GroupDeleted(ctx context.Context, e *scim.GroupDeleted) error {
 //
 // Nested groups are ignored, not expanded: Acme Notes' teams are flat, and
 // Okta and Entra ID push groups with their users flattened anyway.
-func (h *hooks) MembersAdded(ctx context.Context, e *scim.MembersChanged) error {
-	tx, err := appTx(e.Event)
+func (h *hooks) MembersAdded(ctx context.Context, e *scim.MembersAdded) error {
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -268,8 +281,8 @@ func (h *hooks) MembersAdded(ctx context.Context, e *scim.MembersChanged) error 
 }
 
 // MembersRemoved removes the group's former user members from the team.
-func (h *hooks) MembersRemoved(ctx context.Context, e *scim.MembersChanged) error {
-	tx, err := appTx(e.Event)
+func (h *hooks) MembersRemoved(ctx context.Context, e *scim.MembersRemoved) error {
+	tx, err := appTx(e.Origin)
 	if err != nil {
 		return err
 	}
@@ -284,12 +297,6 @@ func (h *hooks) MembersRemoved(ctx context.Context, e *scim.MembersChanged) erro
 		}
 	}
 	return nil
-}
-
-// isActive reads a SCIM user's active attribute; absent means active.
-func isActive(u *store.Resource) bool {
-	v, ok := u.Attributes["active"].(bool)
-	return !ok || v
 }
 
 // emailCandidates are the addresses a SCIM user may match an existing

@@ -69,13 +69,17 @@ func (a *AuditSink) insert(ctx context.Context, db *runner, rec store.AuditRecor
 	if err != nil {
 		return fmt.Errorf("sqlstore: audit: after document: %w", err)
 	}
-	added, err := auditIDs(rec.MembersAdded)
+	added, err := auditList(rec.MembersAdded)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlstore: audit: members added: %w", err)
 	}
-	removed, err := auditIDs(rec.MembersRemoved)
+	removed, err := auditList(rec.MembersRemoved)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlstore: audit: members removed: %w", err)
+	}
+	evs, err := auditList(rec.Events)
+	if err != nil {
+		return fmt.Errorf("sqlstore: audit: events: %w", err)
 	}
 	at := rec.Time
 	if at.IsZero() {
@@ -83,10 +87,10 @@ func (a *AuditSink) insert(ctx context.Context, db *runner, rec store.AuditRecor
 	}
 	b := a.s.query()
 	b.w("INSERT INTO ", a.s.t.audit, " (at, tenant, directory, actor, operation, resource_type, resource_id, before_doc, after_doc, ",
-		"members_added, members_removed, status, error) VALUES (",
+		"members_added, members_removed, events, status, error) VALUES (",
 		b.arg(at.UnixMilli()), ", ", b.arg(rec.Scope.Tenant), ", ", b.arg(rec.Scope.Directory), ", ", b.arg(rec.Actor), ", ",
 		b.arg(rec.Operation), ", ", b.arg(string(rec.ResourceType)), ", ", b.arg(rec.ResourceID), ", ",
-		b.arg(before), ", ", b.arg(after), ", ", b.arg(added), ", ", b.arg(removed), ", ", b.arg(rec.Status), ", ", b.arg(rec.Error), ")")
+		b.arg(before), ", ", b.arg(after), ", ", b.arg(added), ", ", b.arg(removed), ", ", b.arg(evs), ", ", b.arg(rec.Status), ", ", b.arg(rec.Error), ")")
 	if _, err := db.exec(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("sqlstore: audit: %w", err)
 	}
@@ -106,15 +110,15 @@ func auditDoc(doc json.RawMessage) (any, error) {
 	return string(doc), nil
 }
 
-// auditIDs returns the column value of a member id list: NULL for none,
-// else a JSON array.
-func auditIDs(ids []string) (any, error) {
-	if len(ids) == 0 {
+// auditList returns the column value of a list of strings (member ids,
+// event kinds): NULL for none, else a JSON array.
+func auditList(list []string) (any, error) {
+	if len(list) == 0 {
 		return nil, nil
 	}
-	b, err := json.Marshal(ids)
+	b, err := json.Marshal(list)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: audit: member ids: %w", err)
+		return nil, err
 	}
 	return string(b), nil
 }
@@ -130,7 +134,7 @@ func (a *AuditSink) AuditRecords(ctx context.Context, scope store.Scope, q store
 	}
 	limit = min(limit, maxAuditLimit)
 	b := a.s.query()
-	b.w("SELECT at, actor, operation, resource_type, resource_id, before_doc, after_doc, members_added, members_removed, status, error FROM ", a.s.t.audit,
+	b.w("SELECT at, actor, operation, resource_type, resource_id, before_doc, after_doc, members_added, members_removed, events, status, error FROM ", a.s.t.audit,
 		" WHERE tenant = ", b.arg(scope.Tenant), " AND directory = ", b.arg(scope.Directory))
 	if q.ResourceID != "" {
 		b.w(" AND resource_id = ", b.arg(q.ResourceID))
@@ -144,18 +148,19 @@ func (a *AuditSink) AuditRecords(ctx context.Context, scope store.Scope, q store
 			typ            string
 			before, after  []byte
 			added, removed []byte
+			evs            []byte
 		)
-		if err := rows.Scan(&at, &rec.Actor, &rec.Operation, &typ, &rec.ResourceID, &before, &after, &added, &removed,
+		if err := rows.Scan(&at, &rec.Actor, &rec.Operation, &typ, &rec.ResourceID, &before, &after, &added, &removed, &evs,
 			&rec.Status, &rec.Error); err != nil {
 			return err
 		}
 		for _, l := range []struct {
 			raw []byte
 			dst *[]string
-		}{{added, &rec.MembersAdded}, {removed, &rec.MembersRemoved}} {
+		}{{added, &rec.MembersAdded}, {removed, &rec.MembersRemoved}, {evs, &rec.Events}} {
 			if l.raw != nil {
 				if err := json.Unmarshal(l.raw, l.dst); err != nil {
-					return fmt.Errorf("member ids: %w", err)
+					return fmt.Errorf("audit list: %w", err)
 				}
 			}
 		}

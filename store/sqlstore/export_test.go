@@ -56,3 +56,6 @@ func StmtCacheTexts(s *Store) []string {
 	}
 	return out
 }
+
+// LatestSchemaVersion is the version of the newest migration.
+var LatestSchemaVersion = migrations[len(migrations)-1].version

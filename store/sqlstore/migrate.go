@@ -92,6 +92,10 @@ var migrations = []migration{
 		`ALTER TABLE {p}audit ADD COLUMN members_added {json}`,
 		`ALTER TABLE {p}audit ADD COLUMN members_removed {json}`,
 	}},
+	// The kinds of the events a write amounted to (a JSON array).
+	{4, []string{
+		`ALTER TABLE {p}audit ADD COLUMN events {json}`,
+	}},
 }
 
 // Migrate applies every pending schema migration, each in its own
