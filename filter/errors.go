@@ -3,9 +3,7 @@ package filter
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // ErrInvalidFilter is wrapped by every error Parse, Compile, ParsePath and
@@ -13,7 +11,12 @@ import (
 // "invalidFilter" (or "invalidPath") error type with errors.Is.
 var ErrInvalidFilter = errors.New("invalid filter")
 
-// Error describes why a filter or attribute path was rejected.
+// maxReason bounds the reason Error.Error renders.
+const maxReason = 256
+
+// Error describes why a filter or attribute path was rejected. Its
+// message quotes at most a short prefix of the rejected text (see
+// Excerpt).
 type Error struct {
 	// Filter is the text that was rejected (for Compile, a rendering of
 	// the expression).
@@ -30,17 +33,10 @@ type Error struct {
 func (e *Error) Error() string {
 	s := "invalid filter"
 	if e.Filter != "" {
-		f := e.Filter
-		if len(f) > 120 {
-			cut := 100
-			for cut > 0 && !utf8.RuneStart(f[cut]) {
-				cut--
-			}
-			f = f[:cut] + "..."
-		}
-		s += " " + strconv.Quote(f)
+		s += " " + quote(e.Filter)
 	}
-	s += ": " + e.Reason
+	// Reasons quote client input through Excerpt; the cut is a backstop.
+	s += ": " + excerpt(e.Reason, maxReason)
 	if e.Pos >= 0 {
 		s += fmt.Sprintf(" (at offset %d)", e.Pos)
 	}
@@ -66,7 +62,14 @@ type compileError struct {
 
 func (e *compileError) Error() string { return e.reason }
 
+// errorf builds a compileError. String arguments are client input
+// (attribute names, operators, compare values) and are cut with Excerpt.
 func errorf(format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = Excerpt(s)
+		}
+	}
 	return &compileError{reason: fmt.Sprintf(format, args...)}
 }
 

@@ -127,7 +127,7 @@ func buildValuePath(orig string, off int, sg segment) (*filterparser.ValuePath, 
 	}
 	content, coff := trimSpace(sg.content)
 	if content == "" {
-		return nil, newError(orig, off+sg.contentStart, "empty value filter in %q", sg.path+"[]")
+		return nil, newError(orig, off+sg.contentStart, "empty value filter in %s", quote(sg.path+"[]"))
 	}
 	inner, err := safeParseFilter(content)
 	if err != nil {
@@ -409,7 +409,7 @@ func parserError(orig, text string, base int, err error, what string) *Error {
 	if pos := conflictOffset(text, err); pos > 0 {
 		return newError(orig, base+pos, "%s: unexpected %s", what, near(text, pos))
 	}
-	return newError(orig, base, "%s %q", what, text)
+	return newError(orig, base, "%s %s", what, quote(text))
 }
 
 // diagnose explains why filter-parser rejected text, a piece of orig

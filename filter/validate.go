@@ -73,7 +73,7 @@ func validate(text string) (pos int, reason string, bad bool) {
 				return start, "expected an attribute name, got " + near(text, start), true
 			default:
 				if !validAttrPath(tok) {
-					return start, "invalid attribute path " + strconv.Quote(tok), true
+					return start, "invalid attribute path " + quote(tok), true
 				}
 				state = operator
 			}
@@ -90,7 +90,7 @@ func validate(text string) (pos int, reason string, bad bool) {
 				if tok == "[" {
 					return start, "'[' must follow the attribute name directly", true
 				}
-				return start, "unknown operator " + strconv.Quote(tok), true
+				return start, "unknown operator " + quote(tok), true
 			}
 		case value:
 			if !spaced {
@@ -103,7 +103,7 @@ func validate(text string) (pos int, reason string, bad bool) {
 			case tok == "(" || tok == ")" || tok == "[" || tok == "]":
 				return start, "missing compare value before " + near(text, start), true
 			default:
-				return start, "invalid compare value " + strconv.Quote(tok) + ": strings must be in double quotes", true
+				return start, "invalid compare value " + quote(tok) + ": strings must be in double quotes", true
 			}
 			state = connector
 		case connector:
@@ -118,10 +118,10 @@ func validate(text string) (pos int, reason string, bad bool) {
 					return start, "expected a space before " + near(text, start), true
 				}
 				if i >= len(text) {
-					return i, "unexpected end of filter after " + strconv.Quote(tok), true
+					return i, "unexpected end of filter after " + quote(tok), true
 				}
 				if text[i] != ' ' {
-					return i, "expected a space after " + strconv.Quote(tok), true
+					return i, "expected a space after " + quote(tok), true
 				}
 				state = operand
 			default:
