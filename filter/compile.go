@@ -26,10 +26,6 @@ type Filter struct {
 	lookupOK bool
 }
 
-// maxDepth bounds the depth of expression trees (long and/or chains are
-// as deep as they are long) so that hostile input cannot exhaust the stack.
-const maxDepth = 10000
-
 // Compile compiles an expression that was already parsed with
 // github.com/scim2/filter-parser/v2 (for example the value expression of a
 // PATCH path). String compare values are expected as that parser produces
@@ -48,6 +44,9 @@ func Compile(expr filterparser.Expression, opts ...Option) (*Filter, error) {
 // error wraps ErrInvalidFilter.
 func CompileValueFilter(parent string, expr filterparser.Expression, opts ...Option) (*Filter, error) {
 	cfg := newConfig(opts)
+	if err := cfg.checkLength(parent, "attribute path"); err != nil {
+		return nil, err
+	}
 	text, _ := trimSpace(parent)
 	if text == "" {
 		return nil, newError(parent, -1, "empty attribute path")

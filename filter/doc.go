@@ -16,6 +16,31 @@
 // case-folded, timestamps parsed) and then evaluated any number of times,
 // concurrently, without allocating in the common case.
 //
+// # Limits
+//
+// Parse (filters), ParsePath (sortBy and the names of attributes and
+// excludedAttributes) and ParsePatchPath (PATCH paths) are the only
+// parsing entries, and they apply one set of limits, so that hostile input
+// costs time and memory linear in a small size whatever request parameter
+// it arrives in:
+//
+//   - Length: at most DefaultMaxLength (4096) bytes after trimming
+//     surrounding white space, or what WithMaxLength sets. Longer text is
+//     refused before any parsing; filter-parser would spend seconds and
+//     about 2 KiB per byte on a 900 KB path.
+//   - Nesting: parentheses and value-filter brackets at most 100 deep;
+//     value filters cannot nest inside value filters.
+//   - Expression depth: at most 10000 levels in Compile (a long and/or
+//     chain is as deep as it is long), so that no expression exhausts the
+//     stack.
+//   - Error messages: every error quotes at most the first 64 bytes of the
+//     rejected text, and of any piece of it named in the reason, followed by
+//     "…" (Excerpt).
+//   - Panics: every call into filter-parser is wrapped in a recover that
+//     turns a panic into an error.
+//
+// Every error these entries return is an *Error wrapping ErrInvalidFilter.
+//
 // # Semantics
 //
 // All operators of RFC 7644 are supported: eq, ne, co, sw, ew, gt, ge, lt,

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// ErrInvalidFilter is wrapped by every error Parse, Compile, ParsePath and
-// CompileValueFilter return, so callers can map them to the SCIM
+// ErrInvalidFilter is wrapped by every error Parse, Compile, ParsePath,
+// ParsePatchPath and CompileValueFilter return, so callers can map them to the SCIM
 // "invalidFilter" (or "invalidPath") error type with errors.Is.
 var ErrInvalidFilter = errors.New("invalid filter")
 
@@ -27,11 +27,16 @@ type Error struct {
 	// Reason is a human-readable explanation, suitable for the "detail" of
 	// a SCIM error response.
 	Reason string
+
+	kind string // what was rejected, for the message; "" for a filter
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
 	s := "invalid filter"
+	if e.kind != "" {
+		s = e.kind
+	}
 	if e.Filter != "" {
 		s += " " + quote(e.Filter)
 	}
@@ -48,6 +53,16 @@ func (e *Error) Unwrap() error { return ErrInvalidFilter }
 
 func newError(text string, pos int, format string, args ...any) *Error {
 	return &Error{Filter: text, Pos: pos, Reason: fmt.Sprintf(format, args...)}
+}
+
+// withKind sets what an *Error's message says was rejected ("invalid
+// path"); other errors and nil are returned as they are.
+func withKind(err error, kind string) error {
+	var fe *Error
+	if errors.As(err, &fe) {
+		fe.kind = kind
+	}
+	return err
 }
 
 // compileError is returned by the compiler; the caller fills in the filter

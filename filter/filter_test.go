@@ -407,7 +407,7 @@ func TestLongOrChain(t *testing.T) {
 		parts = append(parts, `userName eq "user`+strings.Repeat("x", i%5)+`"`)
 	}
 	parts = append(parts, `userName eq "bjensen@example.com"`)
-	f, err := Parse(strings.Join(parts, " or "), userOpt)
+	f, err := Parse(strings.Join(parts, " or "), userOpt, WithMaxLength(1<<20)) // longer than DefaultMaxLength
 	require.NoError(t, err)
 	assert.True(t, f.Match(userDoc()))
 	attr, values, ok := f.Equalities()
@@ -455,7 +455,7 @@ func TestIndexLookups(t *testing.T) {
 		{`name.familyName eq "a"`, nil},
 		{strings.Join(long, " or "), nil}, // more probes than a scan is worth
 	} {
-		f, err := Parse(tc.filter, userOpt)
+		f, err := Parse(tc.filter, userOpt, WithMaxLength(1<<20)) // the long one exceeds DefaultMaxLength
 		require.NoError(t, err, tc.filter)
 		got, ok := f.IndexLookups()
 		if tc.want == nil {

@@ -13,15 +13,15 @@ import (
 	filterparser "github.com/scim2/filter-parser/v2"
 )
 
-// maxParens bounds the nesting of parentheses and value filters accepted
-// by Parse.
-const maxParens = 100
-
 // Parse parses and compiles a SCIM filter (RFC 7644 section 3.4.2.2), such
-// as `userName eq "bjensen" and emails[type eq "work"]`. Every error wraps
-// ErrInvalidFilter and is an *Error.
+// as `userName eq "bjensen" and emails[type eq "work"]`. A filter longer
+// than DefaultMaxLength bytes (or the WithMaxLength limit) is refused
+// before parsing. Every error wraps ErrInvalidFilter and is an *Error.
 func Parse(text string, opts ...Option) (*Filter, error) {
 	cfg := newConfig(opts)
+	if err := cfg.checkLength(text, "filter"); err != nil {
+		return nil, err
+	}
 	expr, err := parseFilterText(text)
 	if err != nil {
 		return nil, err
@@ -351,8 +351,8 @@ func scanSuffix(b []byte, i int) (int, bool) {
 	return j, j > vs
 }
 
-// safeParseFilter, safeParseAttrPath and safeParseAttrExp call
-// filter-parser, turning any panic into an error.
+// safeParseFilter, safeParseAttrPath, safeParsePath and safeParseAttrExp
+// call filter-parser, turning any panic into an error.
 func safeParseFilter(s string) (e filterparser.Expression, err error) {
 	defer recoverParser(&err)
 	return filterparser.ParseFilterNumber([]byte(s))
@@ -364,6 +364,14 @@ func safeParseAttrPath(s string) (ap filterparser.AttributePath, err error) {
 	}
 	defer recoverParser(&err)
 	return filterparser.ParseAttrPath([]byte(s))
+}
+
+// safeParsePath parses a PATCH path with filter-parser, as scim did
+// before this package took it over: numbers as int or float64, not
+// json.Number.
+func safeParsePath(s string) (p filterparser.Path, err error) {
+	defer recoverParser(&err)
+	return filterparser.ParsePath([]byte(s))
 }
 
 func safeParseAttrExp(s string) (e filterparser.AttributeExpression, err error) {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	filterparser "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimkit/scimkit/internal/fastpath"
 )
 
 // Path is a resolved attribute path, [URN:]attr[.sub], such as
@@ -16,13 +18,30 @@ type Path struct {
 }
 
 // ParsePath parses and resolves an attribute path such as the sortBy query
-// parameter. With WithSchemas an attribute the schemas do not define is an
-// error. Every error wraps ErrInvalidFilter.
+// parameter or one name of attributes or excludedAttributes. With
+// WithSchemas an attribute the schemas do not define is an error. A path
+// longer than DefaultMaxLength bytes (or the WithMaxLength limit) is
+// refused before parsing, and so is a value filter (emails[type eq
+// "work"]), which selects values, not attributes. Every error wraps
+// ErrInvalidFilter and is an *Error.
 func ParsePath(s string, opts ...Option) (*Path, error) {
-	cfg := newConfig(opts)
+	p, err := parsePath(s, newConfig(opts))
+	return p, withKind(err, "invalid attribute path")
+}
+
+func parsePath(s string, cfg *config) (*Path, error) {
+	if err := cfg.checkLength(s, "attribute path"); err != nil {
+		return nil, err
+	}
 	text, off := trimSpace(s)
 	if text == "" {
 		return nil, newError(s, -1, "empty attribute path")
+	}
+	if i := strings.IndexByte(text, '['); i >= 0 {
+		if name := text[:i]; name != "" {
+			return nil, newError(s, off+i, "a value filter is not allowed in an attribute path; name the attribute %s or one of its sub-attributes", quote(name))
+		}
+		return nil, newError(s, off+i, "a value filter is not allowed in an attribute path")
 	}
 	ap, err := safeParseAttrPath(text)
 	if err != nil {
@@ -33,6 +52,48 @@ func ParsePath(s string, opts ...Option) (*Path, error) {
 		return nil, asError(s, err)
 	}
 	return &Path{rp: rp}, nil
+}
+
+// ParsePatchPath parses the path of a PATCH operation (RFC 7644 section
+// 3.5.2): an attribute path such as "title", "name.givenName" or
+// "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+// or a value path such as `members[value eq "2819c223"]` or
+// `emails[type eq "work"].value`. It only parses: the caller resolves the
+// attribute and compiles the value expression (CompileValueFilter).
+//
+// It applies the limits of Parse: a path longer than DefaultMaxLength
+// bytes (or the WithMaxLength limit) is refused before parsing, and so is
+// one whose parentheses and brackets nest more than 100 deep. Options
+// other than WithMaxLength have no effect. Every error wraps
+// ErrInvalidFilter and is an *Error.
+func ParsePatchPath(s string, opts ...Option) (filterparser.Path, error) {
+	p, err := parsePatchPath(s, newConfig(opts))
+	return p, withKind(err, "invalid path")
+}
+
+func parsePatchPath(s string, cfg *config) (filterparser.Path, error) {
+	if err := cfg.checkLength(s, "path"); err != nil {
+		return filterparser.Path{}, err
+	}
+	text, off := trimSpace(s)
+	if text == "" {
+		return filterparser.Path{}, newError(s, -1, "empty path")
+	}
+	// Plain paths (title, name.givenName, urn:…:department) and
+	// one-comparison value paths (members[value eq "…"],
+	// emails[type eq "work"].value), nearly all that IdPs send, skip
+	// filter-parser; see internal/fastpath.
+	if p, ok := fastpath.Path(text); ok {
+		return p, nil
+	}
+	if pos, ok := checkNesting(text); !ok {
+		return filterparser.Path{}, newError(s, off+pos, "path is nested too deeply")
+	}
+	p, err := safeParsePath(text)
+	if err != nil {
+		return filterparser.Path{}, parserError(s, text, off, err, "invalid path")
+	}
+	return p, nil
 }
 
 // String returns the path in canonical spelling: the schema's names when

@@ -6,15 +6,17 @@ import (
 	"github.com/elimity-com/scim/schema"
 )
 
-// Option configures Parse, Compile, ParsePath and CompileValueFilter.
+// Option configures Parse, Compile, ParsePath, ParsePatchPath and
+// CompileValueFilter.
 type Option func(*config)
 
 type config struct {
 	schemas *schemaSet
+	maxLen  int // longest text accepted, in bytes; see WithMaxLength
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{}
+	c := &config{maxLen: DefaultMaxLength}
 	for _, o := range opts {
 		if o != nil {
 			o(c)

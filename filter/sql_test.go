@@ -484,7 +484,7 @@ func TestSQLLongChains(t *testing.T) {
 		}
 		parts = append(parts, `userName eq "k"`)
 		for _, op := range []string{" or ", " and "} {
-			f, err := filter.Parse(strings.Join(parts, op), sqlOpt)
+			f, err := filter.Parse(strings.Join(parts, op), sqlOpt, filter.WithMaxLength(1<<20)) // longer than DefaultMaxLength
 			require.NoError(t, err)
 			q, err := f.SQL(fullTarget(filter.SQLite))
 			require.NoError(t, err)
