@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -393,7 +394,7 @@ func (h *Handler) bulkTarget(path string) (*resourceType, string, error) {
 			if id != "" {
 				unescaped, err := url.PathUnescape(id)
 				if err != nil || strings.Contains(unescaped, "/") {
-					return nil, "", badRequest(typeInvalidPath, "invalid resource path %q", path)
+					return nil, "", badRequest(typeInvalidPath, "invalid resource path %q", filter.Excerpt(path))
 				}
 				if !validText(unescaped) {
 					return nil, "", errorf(http.StatusNotFound, "", "no such resource")
@@ -403,7 +404,7 @@ func (h *Handler) bulkTarget(path string) (*resourceType, string, error) {
 			return rt, id, nil
 		}
 	}
-	return nil, "", badRequest(typeInvalidPath, "path %q names no resource type", path)
+	return nil, "", badRequest(typeInvalidPath, "path %q names no resource type", filter.Excerpt(path))
 }
 
 // execBulk runs one operation through the write path and records its
@@ -426,11 +427,11 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 	if m, ok := bulkMethods[op.method]; ok {
 		wop.kind, wop.status = m.kind, m.status
 	} else {
-		err = badRequest(typeInvalidSyntax, "method %q is not POST, PUT, PATCH or DELETE", op.method)
+		err = badRequest(typeInvalidSyntax, "method %q is not POST, PUT, PATCH or DELETE", filter.Excerpt(op.method))
 	}
 	if op.method == http.MethodPost {
 		if id != "" {
-			err = badRequest(typeInvalidPath, "POST needs a resource type path, not %q", path)
+			err = badRequest(typeInvalidPath, "POST needs a resource type path, not %q", filter.Excerpt(path))
 		} else if op.bulkID == "" {
 			err = badRequest(typeInvalidSyntax, "POST needs a bulkId")
 		}

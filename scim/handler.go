@@ -36,6 +36,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -45,7 +46,7 @@ const contentType = "application/scim+json"
 const (
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultMaxResults   = 1000
-	DefaultMaxFilterLen = 4096
+	DefaultMaxFilterLen = filter.DefaultMaxLength
 	// DefaultMaxPatchOperations is Config.MaxPatchOperations' default.
 	DefaultMaxPatchOperations = 1000
 )
@@ -85,9 +86,11 @@ type Config struct {
 	// membership batch travels as one operation's value.)
 	MaxPatchOperations int
 
-	// MaxFilterLen limits the length in bytes of a filter; longer ones get
-	// 400 invalidFilter before any parsing. Default 4096, far above what
-	// IdPs send.
+	// MaxFilterLen limits the length in bytes of every filter and
+	// attribute path a client sends: filter (400 invalidFilter), PATCH
+	// path (400 invalidPath) and sortBy (400 invalidValue). Longer ones
+	// are refused before any parsing (filter.WithMaxLength). Default 4096
+	// (filter.DefaultMaxLength), far above what IdPs send.
 	MaxFilterLen int
 
 	// BaseURL is the absolute URL the handler is mounted at, such as
@@ -167,6 +170,10 @@ type Handler struct {
 	types  []*resourceType
 	bufs   bufferPool
 	views  store.ViewReader // the store's views, or nil (viewsOf)
+	// limits is the filter option that bounds every filter and path a
+	// client sends (filter.WithMaxLength(MaxFilterLen)); the resource
+	// types' filterOpts include it.
+	limits filter.Option
 }
 
 // NewHandler validates cfg and returns a Handler serving it.
@@ -223,9 +230,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		}
 		seen[id] = true
 	}
-	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, views: viewsOf(cfg.Store)}
-	h.users = newResourceType(store.User, "/Users", schema.CoreUserSchema(), userExts)
-	h.groups = newResourceType(store.Group, "/Groups", schema.CoreGroupSchema(), append([]schema.Schema(nil), cfg.GroupExtensions...))
+	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, views: viewsOf(cfg.Store), limits: filter.WithMaxLength(cfg.MaxFilterLen)}
+	h.users = newResourceType(store.User, "/Users", schema.CoreUserSchema(), userExts, h.limits)
+	h.groups = newResourceType(store.Group, "/Groups", schema.CoreGroupSchema(), append([]schema.Schema(nil), cfg.GroupExtensions...), h.limits)
 	h.types = []*resourceType{h.users, h.groups}
 	return h, nil
 }
@@ -262,14 +269,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, errorf(http.StatusNotFound, "", "no such resource"))
 		return
 	}
-	for name, vs := range r.URL.Query() {
+	query := r.URL.Query()
+	for name, vs := range query {
 		for _, v := range vs {
 			if !validText(v) {
 				scimType := typeInvalidValue
 				if strings.EqualFold(name, "filter") {
 					scimType = typeInvalidFilter
 				}
-				h.writeError(w, r, badRequest(scimType, "query parameter %q must be valid UTF-8 without NUL", name))
+				h.writeError(w, r, badRequest(scimType, "query parameter %q must be valid UTF-8 without NUL", filter.Excerpt(name)))
 				return
 			}
 		}

@@ -94,9 +94,7 @@ func (h *Handler) listParams(r *http.Request, search bool) (listParams, error) {
 func (h *Handler) query(rt *resourceType, p listParams) (store.Query, error) {
 	q := store.Query{StartIndex: 1, Count: h.cfg.MaxResults}
 	if s := strings.TrimSpace(p.filter); s != "" {
-		if len(s) > h.cfg.MaxFilterLen {
-			return q, badRequest(typeInvalidFilter, "filter is longer than %d bytes", h.cfg.MaxFilterLen)
-		}
+		// rt.filterOpts bound it (MaxFilterLen) before any parsing.
 		f, err := filter.Parse(s, rt.filterOpts...)
 		if err != nil {
 			return q, err

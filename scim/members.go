@@ -8,7 +8,7 @@ import (
 
 	fp "github.com/scim2/filter-parser/v2"
 
-	"github.com/scimkit/scimkit/internal/fastpath"
+	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -59,7 +59,7 @@ func asMemberPatch(rt *resourceType, ops []patchOp) *memberPatch {
 			}
 			continue
 		}
-		id, ok := memberValueFilter(op.path)
+		id, ok := memberValueFilter(rt, op.path)
 		if !ok || op.op != "remove" {
 			return nil
 		}
@@ -89,18 +89,37 @@ func isMembersPath(path string) bool {
 }
 
 // memberValueFilter recognises `members[value eq "id"]` and returns id.
-func memberValueFilter(path string) (string, bool) {
+// The path is parsed by filter.ParsePatchPath under the type's limits, like
+// any PATCH path; one it refuses takes the general path, which reports the
+// error.
+func memberValueFilter(rt *resourceType, path string) (string, bool) {
 	const prefix = "members["
 	if len(path) < len(prefix)+2 || !strings.EqualFold(path[:len(prefix)], prefix) || path[len(path)-1] != ']' {
 		return "", false
 	}
-	cmp, ok := fastpath.Comparison(path[len(prefix) : len(path)-1])
+	p, err := filter.ParsePatchPath(path, rt.filterOpts...)
+	if err != nil || p.AttributePath.URIPrefix != nil || p.AttributePath.SubAttribute != nil || p.SubAttribute != nil {
+		return "", false
+	}
+	cmp, ok := p.ValueExpression.(*fp.AttributeExpression)
 	if !ok || cmp.Operator != fp.EQ || cmp.AttributePath.URIPrefix != nil || cmp.AttributePath.SubAttribute != nil ||
 		!strings.EqualFold(cmp.AttributePath.AttributeName, "value") {
 		return "", false
 	}
 	id, _ := cmp.CompareValue.(string)
-	return id, id != ""
+	return id, id != "" && plainID(id)
+}
+
+// plainID reports whether id, a compare value as the parser left it, needs
+// no decoding: no escape sequence, quote, control character or non-ASCII
+// byte. Other ids take the general path, which decodes them.
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c == '"' || c == '\\' || c < 0x20 || c == 0x7f || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // loadGroupHead reads a group without its members inside tx. forUpdate

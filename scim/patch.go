@@ -8,7 +8,6 @@ import (
 	fp "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimkit/scimkit/filter"
-	"github.com/scimkit/scimkit/internal/fastpath"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
@@ -305,17 +304,14 @@ func applyAtPath(st *patchState, rt *resourceType, doc map[string]any, op, path 
 }
 
 func resolveTarget(rt *resourceType, doc map[string]any, path string, create bool) (*target, error) {
-	p, ok := fastpath.Path(path)
-	if !ok {
-		// Plain paths (title, name.givenName, urn:…:department) and
-		// one-comparison value paths (members[value eq "…"],
-		// emails[type eq "work"].value) skip filter-parser above; see
-		// internal/fastpath.
-		var err error
-		if p, err = fp.ParsePath([]byte(path)); err != nil {
-			return nil, badRequest(typeInvalidPath, "invalid path %q: %v", path, err)
-		}
+	// The one parsing entry for paths and filters, with their limits
+	// (length, nesting) and bounded error messages; it keeps the
+	// internal/fastpath shortcut for what IdPs send.
+	p, err := filter.ParsePatchPath(path, rt.filterOpts...)
+	if err != nil {
+		return nil, badRequest(typeInvalidPath, "%v", err)
 	}
+	path = filter.Excerpt(path) // below, path is only quoted in error messages
 	name := p.AttributePath.AttributeName
 	if p.AttributePath.URIPrefix != nil {
 		name = *p.AttributePath.URIPrefix + ":" + name
@@ -355,7 +351,7 @@ func resolveTarget(rt *resourceType, doc map[string]any, path string, create boo
 	if subName != "" {
 		s, ok := subAttr(ref.attr, subName)
 		if !ok {
-			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), subName)
+			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(subName))
 		}
 		t.sub = &s
 	}

@@ -45,7 +45,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 		if err == nil && sortBy != "" {
 			// Sort keys a type lacks are absent values, sorted last.
 			if q.SortBy, err = filter.ParsePath(sortBy, rt.filterOpts...); err != nil {
-				q.SortBy, err = filter.ParsePath(sortBy)
+				q.SortBy, err = filter.ParsePath(sortBy, h.limits)
 			}
 			if err != nil {
 				err = badRequest(typeInvalidValue, "sortBy: %v", err)

@@ -42,13 +42,15 @@ type resourceType struct {
 	// exts maps lowercased extension URNs to their schema.
 	exts map[string]*schema.Schema
 
+	// filterOpts are the options every filter and path of this type is
+	// parsed with: its schemas and the handler's limits.
 	filterOpts []filter.Option
 	// primaryAttrs are the multi-valued attributes with a "primary"
 	// sub-attribute, as (extension URN or "", name).
 	primaryAttrs [][2]string
 }
 
-func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema, extensions []schema.Schema) *resourceType {
+func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema, extensions []schema.Schema, limits filter.Option) *resourceType {
 	rt := &resourceType{
 		typ:        typ,
 		name:       string(typ),
@@ -67,7 +69,7 @@ func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema
 	for i := range rt.extensions {
 		rt.exts[strings.ToLower(rt.extensions[i].ID)] = &rt.extensions[i]
 	}
-	rt.filterOpts = []filter.Option{filter.WithSchemas(core, extensions...)}
+	rt.filterOpts = []filter.Option{filter.WithSchemas(core, extensions...), limits}
 	rt.primaryAttrs = rt.findPrimaryAttrs()
 	return rt
 }
