@@ -88,8 +88,9 @@ type Config struct {
 
 	// MaxFilterLen limits the length in bytes of every filter and
 	// attribute path a client sends: filter (400 invalidFilter), PATCH
-	// path (400 invalidPath) and sortBy (400 invalidValue). Longer ones
-	// are refused before any parsing (filter.WithMaxLength). Default 4096
+	// path (400 invalidPath), sortBy and each name of attributes and
+	// excludedAttributes (400 invalidValue). Longer ones are refused
+	// before any parsing (filter.WithMaxLength). Default 4096
 	// (filter.DefaultMaxLength), far above what IdPs send.
 	MaxFilterLen int
 
@@ -281,6 +282,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+	}
+	// Checked here, before anything is written: a POST, PUT or PATCH
+	// renders its answer with them after the write.
+	if err := h.checkProjection(query.Get("attributes"), query.Get("excludedAttributes")); err != nil {
+		h.writeError(w, r, err)
+		return
 	}
 
 	if r.Body != nil {

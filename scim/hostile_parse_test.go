@@ -1,7 +1,8 @@
 package scim_test
 
 // Hostile paths and filters: every path and filter a client sends (list
-// and search filters, sortBy, PATCH paths, also inside Bulk) is parsed by package filter under one set of
+// and search filters, sortBy, attributes and excludedAttributes, PATCH
+// paths, also inside Bulk) is parsed by package filter under one set of
 // limits. Too long an input is refused before any parsing, and the error
 // quotes at most a short prefix of it.
 
@@ -64,6 +65,11 @@ func TestHostileParseIsBounded(t *testing.T) {
 		{name: "sortBy/900 KB in a root search body", method: "POST", path: "/.search",
 			body: map[string]any{"sortBy": dotted}, scimType: "invalidValue"},
 		{name: "sortBy/4 KB unknown attribute within the limit", method: "GET", path: "/Users?sortBy=" + under, scimType: "invalidValue"},
+		{name: "attributes/900 KB name", method: "GET", path: "/Users?attributes=" + long, scimType: "invalidValue"},
+		{name: "attributes/900 KB dotted name on one user", method: "GET", path: "/Users/{alice}?attributes=" + dotted, scimType: "invalidValue"},
+		{name: "excludedAttributes/900 KB name", method: "GET", path: "/Groups?excludedAttributes=" + long, scimType: "invalidValue"},
+		{name: "attributes/900 KB name in a search body", method: "POST", path: "/.search",
+			body: map[string]any{"attributes": []string{"userName", long}}, scimType: "invalidValue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newHostileEnv(t, scim.Config{})
@@ -88,4 +94,47 @@ func TestHostileParseIsBounded(t *testing.T) {
 			assert.Equal(t, before, e.snapshot(), "a rejected request changed users or groups")
 		})
 	}
+}
+
+// TestHostileFilterInAttributes: attributes and excludedAttributes name
+// attributes; a value filter there is refused with 400 invalidValue rather
+// than silently ignored, before anything is written.
+func TestHostileFilterInAttributes(t *testing.T) {
+	const filtered = `emails[type eq "work"]`
+	detailSays := func(param string) func(t *testing.T, e *hostileEnv, r response) {
+		return func(t *testing.T, e *hostileEnv, r response) {
+			detail, _ := r.body["detail"].(string)
+			t.Log(detail)
+			assert.Contains(t, detail, param, detail)
+			assert.Contains(t, detail, "value filter", detail)
+			assert.Less(t, len(detail), maxDetail, detail)
+		}
+	}
+	runHostile(t, []hostileCase{
+		{name: "attributes on a list", method: "GET", path: "/Users?attributes=" + urlq(filtered),
+			status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "attributes with a sub-attribute", method: "GET", path: "/Users?attributes=userName," + urlq(filtered+".value"),
+			status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "excludedAttributes on a list", method: "GET", path: "/Users?excludedAttributes=" + urlq(filtered),
+			status: 400, scimType: "invalidValue", check: detailSays("excludedAttributes")},
+		{name: "attributes on one user", method: "GET", path: "/Users/{alice}?attributes=" + urlq(filtered),
+			status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "attributes on a root query", method: "GET", path: "/?attributes=" + urlq(filtered),
+			status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "attributes in a search body", method: "POST", path: "/Users/.search",
+			body:   map[string]any{"schemas": []string{searchURN}, "attributes": []string{"userName", filtered}},
+			status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "excludedAttributes in a root search body", method: "POST", path: "/.search",
+			body:   map[string]any{"schemas": []string{searchURN}, "excludedAttributes": []string{filtered}},
+			status: 400, scimType: "invalidValue", check: detailSays("excludedAttributes")},
+		{name: "attributes on a PATCH is refused before the write", method: "PATCH", path: "/Users/{alice}?attributes=" + urlq(filtered),
+			body: patchJSON(`{"op":"replace","path":"title","value":"Boss"}`), status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "attributes on a POST is refused before the write", method: "POST", path: "/Users?attributes=" + urlq(filtered),
+			body: userJSON(""), status: 400, scimType: "invalidValue", check: detailSays("attributes")},
+		{name: "plain attributes still work", method: "GET", path: "/Users/{alice}?attributes=emails.value,name", status: 200,
+			check: func(t *testing.T, e *hostileEnv, r response) {
+				assert.Equal(t, "alice@example.com", at(r.body, "emails", 0, "value"))
+				assert.Nil(t, r.body["userName"])
+			}},
+	})
 }

@@ -29,7 +29,7 @@ func listParamsFromQuery(r *http.Request) listParams {
 	}
 }
 
-func listParamsFromSearch(body map[string]any) (listParams, error) {
+func (h *Handler) listParamsFromSearch(body map[string]any) (listParams, error) {
 	var p listParams
 	str := func(name string) (string, error) {
 		k, ok := lookupKey(body, name)
@@ -73,6 +73,9 @@ func listParamsFromSearch(body map[string]any) (listParams, error) {
 	if err != nil {
 		return p, err
 	}
+	if err := h.checkProjection(attrs, excluded); err != nil {
+		return p, err
+	}
 	p.proj = parseProjection(attrs, excluded)
 	return p, nil
 }
@@ -87,7 +90,7 @@ func (h *Handler) listParams(r *http.Request, search bool) (listParams, error) {
 	if err != nil {
 		return listParams{}, err
 	}
-	return listParamsFromSearch(body)
+	return h.listParamsFromSearch(body)
 }
 
 // query turns list parameters into a store query.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
@@ -32,6 +33,22 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// checkProjection parses every name of attributes and excludedAttributes
+// with filter.ParsePath, under the handler's limits and without schemas
+// (RFC 7644 §3.4.2.5: unknown names are ignored), so that a name is
+// bounded like any filter and a value filter, which selects values and not
+// attributes, is refused (400 invalidValue) rather than silently ignored.
+func (h *Handler) checkProjection(attributes, excluded string) error {
+	for _, param := range [...]struct{ name, list string }{{"attributes", attributes}, {"excludedAttributes", excluded}} {
+		for _, a := range splitList(param.list) {
+			if _, err := filter.ParsePath(a, h.limits); err != nil {
+				return badRequest(typeInvalidValue, "%s: %v", param.name, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (p projection) empty() bool { return len(p.attributes) == 0 && len(p.excluded) == 0 }
