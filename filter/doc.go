@@ -8,7 +8,7 @@
 // float64, int64, int, json.Number, map[string]any, []any or nil.
 //
 //	f, err := filter.Parse(`userName eq "bjensen" and emails[type eq "work"]`,
-//		filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser()))
+//		filter.WithSchemas(schema.User(), schema.EnterpriseUser())) // package github.com/scimkit/scimkit/schema
 //	if err != nil { /* errors.Is(err, filter.ErrInvalidFilter) */ }
 //	if f.Match(doc) { ... }
 //

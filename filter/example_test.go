@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 
 	"github.com/scimkit/scimkit/filter"
 )
 
 func Example() {
-	users := filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser())
+	users := filter.WithSchemas(schema.User(), schema.EnterpriseUser())
 
 	f, err := filter.Parse(`userName sw "BJ" and emails[type eq "work"].value co "@example.com"`, users)
 	if err != nil {

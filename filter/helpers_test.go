@@ -3,7 +3,7 @@ package filter
 import (
 	"encoding/json"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 )
 
 const (
@@ -15,21 +15,21 @@ const (
 func testExtension() schema.Schema {
 	return schema.Schema{
 		ID: testURN,
-		Attributes: schema.Attributes{
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "level", Type: schema.AttributeTypeInteger()})),
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "score", Type: schema.AttributeTypeDecimal()})),
-			schema.SimpleCoreAttribute(schema.SimpleDateTimeParams(schema.DateTimeParams{Name: "hired"})),
-			schema.SimpleCoreAttribute(schema.SimpleBooleanParams(schema.BooleanParams{Name: "vip"})),
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "tags", MultiValued: true})),
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "code", CaseExact: true})),
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "lucky", Type: schema.AttributeTypeInteger(), MultiValued: true})),
+		Attributes: []schema.Attribute{
+			{Name: "level", Type: schema.Integer},
+			{Name: "score", Type: schema.Decimal},
+			{Name: "hired", Type: schema.DateTime},
+			{Name: "vip", Type: schema.Boolean},
+			{Name: "tags", MultiValued: true},
+			{Name: "code", CaseExact: true},
+			{Name: "lucky", Type: schema.Integer, MultiValued: true},
 		},
 	}
 }
 
 var (
-	userOpt  = WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser(), testExtension())
-	groupOpt = WithSchemas(schema.CoreGroupSchema())
+	userOpt  = WithSchemas(schema.User(), schema.EnterpriseUser(), testExtension())
+	groupOpt = WithSchemas(schema.Group())
 )
 
 func userDoc() map[string]any {

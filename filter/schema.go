@@ -3,7 +3,7 @@ package filter
 import (
 	"strings"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 )
 
 // Option configures Parse, Compile, ParsePath, ParsePatchPath and
@@ -65,8 +65,8 @@ type attrDef struct {
 
 func buildSchemaSet(core schema.Schema, exts []schema.Schema) *schemaSet {
 	set := &schemaSet{core: buildSchemaDef(core.ID, core.Attributes)}
-	for _, a := range schema.CommonAttributes() {
-		k := strings.ToLower(a.Name())
+	for _, a := range schema.Common() {
+		k := strings.ToLower(a.Name)
 		if _, ok := set.core.attrs[k]; !ok {
 			set.core.attrs[k] = buildAttrDef(a)
 		}
@@ -77,25 +77,29 @@ func buildSchemaSet(core schema.Schema, exts []schema.Schema) *schemaSet {
 	return set
 }
 
-func buildSchemaDef(id string, attrs schema.Attributes) *schemaDef {
+func buildSchemaDef(id string, attrs []schema.Attribute) *schemaDef {
 	d := &schemaDef{id: id, attrs: make(map[string]*attrDef, len(attrs))}
 	for _, a := range attrs {
-		d.attrs[strings.ToLower(a.Name())] = buildAttrDef(a)
+		d.attrs[strings.ToLower(a.Name)] = buildAttrDef(a)
 	}
 	return d
 }
 
-func buildAttrDef(a schema.CoreAttribute) *attrDef {
-	d := &attrDef{
-		name:      a.Name(),
-		typ:       a.AttributeType(),
-		multi:     a.MultiValued(),
-		caseExact: a.CaseExact(),
+func buildAttrDef(a schema.Attribute) *attrDef {
+	typ := string(a.Type)
+	if typ == "" {
+		typ = string(schema.String)
 	}
-	if subs := a.SubAttributes(); len(subs) > 0 || d.typ == "complex" {
-		d.subs = make(map[string]*attrDef, len(subs))
-		for _, s := range subs {
-			d.subs[strings.ToLower(s.Name())] = buildAttrDef(s)
+	d := &attrDef{
+		name:      a.Name,
+		typ:       typ,
+		multi:     a.MultiValued,
+		caseExact: a.CaseExact,
+	}
+	if len(a.SubAttributes) > 0 || a.Type == schema.Complex {
+		d.subs = make(map[string]*attrDef, len(a.SubAttributes))
+		for _, s := range a.SubAttributes {
+			d.subs[strings.ToLower(s.Name)] = buildAttrDef(s)
 		}
 	}
 	return d

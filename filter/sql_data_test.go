@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/filter"
@@ -26,19 +26,19 @@ const (
 func custExtension() schema.Schema {
 	return schema.Schema{
 		ID: custURN,
-		Attributes: schema.Attributes{
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "level", Type: schema.AttributeTypeInteger()})),
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "score", Type: schema.AttributeTypeDecimal()})),
-			schema.SimpleCoreAttribute(schema.SimpleDateTimeParams(schema.DateTimeParams{Name: "hired"})),
-			schema.SimpleCoreAttribute(schema.SimpleBooleanParams(schema.BooleanParams{Name: "vip"})),
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "tags", MultiValued: true})),
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "code", CaseExact: true})),
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "lucky", Type: schema.AttributeTypeInteger(), MultiValued: true})),
+		Attributes: []schema.Attribute{
+			{Name: "level", Type: schema.Integer},
+			{Name: "score", Type: schema.Decimal},
+			{Name: "hired", Type: schema.DateTime},
+			{Name: "vip", Type: schema.Boolean},
+			{Name: "tags", MultiValued: true},
+			{Name: "code", CaseExact: true},
+			{Name: "lucky", Type: schema.Integer, MultiValued: true},
 		},
 	}
 }
 
-var sqlOpt = filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser(), custExtension())
+var sqlOpt = filter.WithSchemas(schema.User(), schema.EnterpriseUser(), custExtension())
 
 // dataset is the generated resources, their documents, and their rows.
 type dataset struct {

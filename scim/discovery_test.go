@@ -6,8 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/elimity-com/scim/optional"
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,12 +18,12 @@ const acmeURN = "urn:acme:params:scim:schemas:extension:acme:2.0:User"
 func acmeExtension() schema.Schema {
 	return schema.Schema{
 		ID:          acmeURN,
-		Name:        optional.NewString("AcmeUser"),
-		Description: optional.NewString("Acme's own user attributes"),
-		Attributes: []schema.CoreAttribute{
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "badgeNumber", CaseExact: true})),
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "clearance", Type: schema.AttributeTypeInteger()})),
-			schema.SimpleCoreAttribute(schema.SimpleBooleanParams(schema.BooleanParams{Name: "contractor"})),
+		Name:        "AcmeUser",
+		Description: "Acme's own user attributes",
+		Attributes: []schema.Attribute{
+			{Name: "badgeNumber", CaseExact: true},
+			{Name: "clearance", Type: schema.Integer},
+			{Name: "contractor", Type: schema.Boolean},
 		},
 	}
 }
@@ -112,6 +111,10 @@ func TestNewHandlerRejectsBadExtensions(t *testing.T) {
 	ext.ID = "not-a-urn"
 	_, err = scim.NewHandler(scim.Config{Store: storeForTest(), UserExtensions: []schema.Schema{ext}})
 	require.Error(t, err)
+	// A declaration the validator would have panicked on is an error.
+	bad := schema.Schema{ID: "urn:acme:bad", Attributes: []schema.Attribute{{Name: "no spaces"}}}
+	_, err = scim.NewHandler(scim.Config{Store: storeForTest(), GroupExtensions: []schema.Schema{bad}})
+	require.ErrorContains(t, err, "invalid attribute name")
 }
 
 // /Schemas says what the handler enforces: Group displayName is unique
@@ -144,10 +147,10 @@ const acmeGroupURN = "urn:acme:params:scim:schemas:extension:2.0:Group"
 func acmeGroupExtension() schema.Schema {
 	return schema.Schema{
 		ID:   acmeGroupURN,
-		Name: optional.NewString("AcmeGroup"),
-		Attributes: []schema.CoreAttribute{
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "costCode"})),
-			schema.SimpleCoreAttribute(schema.SimpleBooleanParams(schema.BooleanParams{Name: "private"})),
+		Name: "AcmeGroup",
+		Attributes: []schema.Attribute{
+			{Name: "costCode"},
+			{Name: "private", Type: schema.Boolean},
 		},
 	}
 }

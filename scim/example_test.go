@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store/memory"
 )
@@ -56,4 +58,42 @@ func ExampleNewHandler() {
 	// 201 Created W/"1"
 	// true
 	// 401 Unauthorized
+}
+
+// Declare a schema extension of the app's own: its attributes are then
+// validated, stored, filterable, projected and listed in /Schemas.
+func ExampleConfig_userExtensions() {
+	const acme = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+	h, err := scim.NewHandler(scim.Config{
+		Store:             memory.New(),
+		HostAuthenticates: true, // this example sends no credentials
+		UserExtensions: []schema.Schema{{
+			ID:   acme,
+			Name: "AcmeUser",
+			Attributes: []schema.Attribute{
+				{Name: "badgeNumber", CaseExact: true},
+				{Name: "clearance", Type: schema.Integer},
+			},
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + acme + `"],"userName":"bjensen",` +
+		`"` + acme + `":{"badgeNumber":"B-7","clearance":3}}`
+	resp, err := http.Post(srv.URL+"/Users", "application/scim+json", strings.NewReader(body))
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(srv.URL + `/Users?filter=` + url.QueryEscape(acme+`:clearance gt 2`) + `&attributes=userName`)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	fmt.Println(strings.Contains(string(out), `"totalResults":1`))
+	// Output: true
 }

@@ -33,7 +33,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/filter"
@@ -219,21 +219,23 @@ func NewHandler(cfg Config) (*Handler, error) {
 			Primary:     true,
 		}}
 	}
-	userExts := append([]schema.Schema{schema.ExtensionEnterpriseUser()}, cfg.UserExtensions...)
+	userExts := append([]schema.Schema{schema.EnterpriseUser()}, cfg.UserExtensions...)
 	seen := map[string]bool{strings.ToLower(UserSchema): true, strings.ToLower(GroupSchema): true}
 	for _, s := range append(append([]schema.Schema(nil), userExts...), cfg.GroupExtensions...) {
 		id := strings.ToLower(s.ID)
-		if !strings.HasPrefix(id, "urn:") {
-			return nil, fmt.Errorf("scim: extension schema id %q is not a URN", s.ID)
-		}
 		if seen[id] {
 			return nil, fmt.Errorf("scim: schema %q registered twice", s.ID)
 		}
 		seen[id] = true
 	}
 	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, views: viewsOf(cfg.Store), limits: filter.WithMaxLength(cfg.MaxFilterLen)}
-	h.users = newResourceType(store.User, "/Users", schema.CoreUserSchema(), userExts, h.limits)
-	h.groups = newResourceType(store.Group, "/Groups", schema.CoreGroupSchema(), append([]schema.Schema(nil), cfg.GroupExtensions...), h.limits)
+	var err error
+	if h.users, err = newResourceType(store.User, "/Users", schema.User(), userExts, h.limits); err != nil {
+		return nil, err
+	}
+	if h.groups, err = newResourceType(store.Group, "/Groups", schema.Group(), cfg.GroupExtensions, h.limits); err != nil {
+		return nil, err
+	}
 	h.types = []*resourceType{h.users, h.groups}
 	return h, nil
 }

@@ -7,8 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/elimity-com/scim/optional"
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,14 +19,11 @@ const rvExtURN = "urn:example:params:scim:schemas:extension:review:2.0:User"
 func rvExtension() schema.Schema {
 	return schema.Schema{
 		ID:   rvExtURN,
-		Name: optional.NewString("ReviewUser"),
-		Attributes: []schema.CoreAttribute{
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "badge",
-				Mutability: schema.AttributeMutabilityImmutable()})),
-			schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "serverSet",
-				Mutability: schema.AttributeMutabilityReadOnly()})),
-			schema.SimpleCoreAttribute(schema.SimpleNumberParams(schema.NumberParams{Name: "level",
-				Type: schema.AttributeTypeInteger()})),
+		Name: "ReviewUser",
+		Attributes: []schema.Attribute{
+			{Name: "badge", Mutability: schema.Immutable},
+			{Name: "serverSet", Mutability: schema.ReadOnly},
+			{Name: "level", Type: schema.Integer},
 		},
 	}
 }

@@ -9,6 +9,8 @@ import (
 	filterparser "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/schemaconv"
+	kitschema "github.com/scimkit/scimkit/schema"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -50,20 +52,32 @@ type resourceType struct {
 	primaryAttrs [][2]string
 }
 
-func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema, extensions []schema.Schema, limits filter.Option) *resourceType {
+// newResourceType builds the table of a resource type from its core
+// schema and extensions: the validator's form of each (which validation,
+// PATCH, projection and /Schemas read), and the filter options.
+func newResourceType(typ store.ResourceType, endpoint string, core kitschema.Schema, extensions []kitschema.Schema, limits filter.Option) (*resourceType, error) {
 	rt := &resourceType{
-		typ:        typ,
-		name:       string(typ),
-		endpoint:   endpoint,
-		core:       core,
-		extensions: extensions,
-		attrs:      make(map[string]schema.CoreAttribute),
-		exts:       make(map[string]*schema.Schema),
+		typ:      typ,
+		name:     string(typ),
+		endpoint: endpoint,
+		attrs:    make(map[string]schema.CoreAttribute),
+		exts:     make(map[string]*schema.Schema),
+	}
+	var err error
+	if rt.core, err = schemaconv.ToValidator(core); err != nil {
+		return nil, fmt.Errorf("scim: %w", err)
+	}
+	for _, e := range extensions {
+		v, err := schemaconv.ToValidator(e)
+		if err != nil {
+			return nil, fmt.Errorf("scim: extension: %w", err)
+		}
+		rt.extensions = append(rt.extensions, v)
 	}
 	for _, a := range schema.CommonAttributes() {
 		rt.attrs[strings.ToLower(a.Name())] = a
 	}
-	for _, a := range core.Attributes {
+	for _, a := range rt.core.Attributes {
 		rt.attrs[strings.ToLower(a.Name())] = a
 	}
 	for i := range rt.extensions {
@@ -71,7 +85,7 @@ func newResourceType(typ store.ResourceType, endpoint string, core schema.Schema
 	}
 	rt.filterOpts = []filter.Option{filter.WithSchemas(core, extensions...), limits}
 	rt.primaryAttrs = rt.findPrimaryAttrs()
-	return rt
+	return rt, nil
 }
 
 // attrRef is an attribute resolved against the table: the schema it belongs

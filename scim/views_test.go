@@ -7,8 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/elimity-com/scim/optional"
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -50,8 +49,8 @@ func TestHooksCannotChangeWhatIsStored(t *testing.T) {
 // store's views that would be the stored resource itself.
 func TestProjectionsNeverChangeWhatIsStored(t *testing.T) {
 	const urn = "urn:example:params:scim:schemas:extension:roles:2.0:User"
-	ext := schema.Schema{ID: urn, Name: optional.NewString("Roles"), Attributes: []schema.CoreAttribute{
-		schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{Name: "roles", MultiValued: true})),
+	ext := schema.Schema{ID: urn, Name: "Roles", Attributes: []schema.Attribute{
+		{Name: "roles", MultiValued: true},
 	}}
 	c := newClient(t, scim.Config{Store: memory.New(), UserExtensions: []schema.Schema{ext}})
 	user := fullUser()

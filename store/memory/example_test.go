@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
@@ -34,7 +34,7 @@ func Example() {
 		panic(err)
 	}
 
-	f, err := filter.Parse(`userName eq "ALICE@example.com"`, filter.WithSchemas(schema.CoreUserSchema()))
+	f, err := filter.Parse(`userName eq "ALICE@example.com"`, filter.WithSchemas(schema.User()))
 	if err != nil {
 		panic(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,7 +15,7 @@ import (
 
 func parseUserFilter(t testing.TB, text string) *filter.Filter {
 	t.Helper()
-	f, err := filter.Parse(text, filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser()))
+	f, err := filter.Parse(text, filter.WithSchemas(schema.User(), schema.EnterpriseUser()))
 	require.NoError(t, err)
 	return f
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -95,7 +95,7 @@ func TestSortDescendingKeepsTiesInCreationOrder(t *testing.T) {
 		return r
 	}
 	createAll(t, s, u("u1", "b"), u("u2", "a"), u("u3", ""), u("u4", "b"), u("u5", "c"))
-	path, err := filter.ParsePath("name.familyName", filter.WithSchemas(schema.CoreUserSchema()))
+	path, err := filter.ParsePath("name.familyName", filter.WithSchemas(schema.User()))
 	require.NoError(t, err)
 	ids := func(desc bool) []string {
 		p, err := s.List(context.Background(), store.Scope{}, store.User, store.Query{SortBy: path, Descending: desc, Count: -1})
@@ -255,7 +255,7 @@ func BenchmarkListUserNameEq(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			s := seed(b, n)
 			ctx := context.Background()
-			f, err := filter.Parse(fmt.Sprintf(`userName eq "USER%d@example.com"`, n/2), filter.WithSchemas(schema.CoreUserSchema()))
+			f, err := filter.Parse(fmt.Sprintf(`userName eq "USER%d@example.com"`, n/2), filter.WithSchemas(schema.User()))
 			require.NoError(b, err)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -271,7 +271,7 @@ func BenchmarkListUserNameEq(b *testing.B) {
 func BenchmarkListScan(b *testing.B) {
 	s := seed(b, 10000)
 	ctx := context.Background()
-	f, err := filter.Parse(`name.familyName sw "Family500"`, filter.WithSchemas(schema.CoreUserSchema()))
+	f, err := filter.Parse(`name.familyName sw "Family500"`, filter.WithSchemas(schema.User()))
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
@@ -132,7 +132,7 @@ func bulkLoad(b *testing.B, db *sql.DB, stmt string, args ...any) {
 	}
 }
 
-var userSchemas = filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser())
+var userSchemas = filter.WithSchemas(schema.User(), schema.EnterpriseUser())
 
 func dialects() []string { return []string{"sqlite", "postgres"} }
 

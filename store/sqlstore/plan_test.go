@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -112,7 +112,7 @@ func TestIndexesServeIdPLookups(t *testing.T) {
 
 func userQuery(t *testing.T, text string) store.Query {
 	t.Helper()
-	f, err := filter.Parse(text, filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser()))
+	f, err := filter.Parse(text, filter.WithSchemas(schema.User(), schema.EnterpriseUser()))
 	require.NoError(t, err)
 	return store.Query{Filter: f, StartIndex: 1, Count: 100}
 }

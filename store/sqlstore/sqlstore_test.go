@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -65,7 +65,7 @@ func TestExcludeMembersLeavesMembersNil(t *testing.T) {
 			}))
 			// A filter on members runs in Go, after the rows are read with
 			// their members: List's other path.
-			onMembers, err := filter.Parse(`members.value eq "u1"`, filter.WithSchemas(schema.CoreGroupSchema()))
+			onMembers, err := filter.Parse(`members.value eq "u1"`, filter.WithSchemas(schema.Group()))
 			require.NoError(t, err)
 			stmts, err := s.ListSQL(store.Scope{}, store.Group, store.Query{Filter: onMembers, Count: -1})
 			require.NoError(t, err)

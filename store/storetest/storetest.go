@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elimity-com/scim/schema"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -147,21 +147,21 @@ func requireNotFound(t *testing.T, s store.Store, scope store.Scope, typ store.R
 
 func userFilter(t *testing.T, text string) *filter.Filter {
 	t.Helper()
-	f, err := filter.Parse(text, filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser()))
+	f, err := filter.Parse(text, filter.WithSchemas(schema.User(), schema.EnterpriseUser()))
 	require.NoError(t, err, "parse filter %q", text)
 	return f
 }
 
 func groupFilter(t *testing.T, text string) *filter.Filter {
 	t.Helper()
-	f, err := filter.Parse(text, filter.WithSchemas(schema.CoreGroupSchema()))
+	f, err := filter.Parse(text, filter.WithSchemas(schema.Group()))
 	require.NoError(t, err, "parse filter %q", text)
 	return f
 }
 
 func userPath(t *testing.T, text string) *filter.Path {
 	t.Helper()
-	p, err := filter.ParsePath(text, filter.WithSchemas(schema.CoreUserSchema(), schema.ExtensionEnterpriseUser()))
+	p, err := filter.ParsePath(text, filter.WithSchemas(schema.User(), schema.EnterpriseUser()))
 	require.NoError(t, err, "parse path %q", text)
 	return p
 }
