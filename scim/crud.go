@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"reflect"
 
 	"github.com/scimkit/scimkit/auth"
 
@@ -198,20 +197,11 @@ func (h *Handler) readList(ctx context.Context, scope store.Scope, typ store.Res
 	return h.store.List(ctx, scope, typ, q)
 }
 
-// viewsOf returns st as a store.ViewReader when it is one in its own right:
-// not a wrapper that merely embeds one, whose own Get and List the views
-// would bypass (see store.ViewReader).
+// viewsOf returns st's views when it offers them for itself, nil for a
+// store without, or a wrapper that embeds one (see store.Viewer).
 func viewsOf(st store.Store) store.ViewReader {
-	vr, ok := st.(store.ViewReader)
-	if !ok {
-		return nil
+	if v, ok := st.(store.Viewer); ok {
+		return v.ViewsFor(st)
 	}
-	src := vr.ViewSource()
-	// Interface == panics on uncomparable dynamic types: compare only
-	// values of one comparable type.
-	ts, tt := reflect.TypeOf(src), reflect.TypeOf(st)
-	if ts != tt || !tt.Comparable() || src != st {
-		return nil
-	}
-	return vr
+	return nil
 }

@@ -110,29 +110,34 @@ type GroupsOfTx interface {
 	GroupsOf(ctx context.Context, typ ResourceType, id string) ([]string, error)
 }
 
-// ViewReader is an optional extension of Store for stores that keep
-// resources in memory, where copying a resource costs more than reading
-// it. GetView and ListView are Get and List, except that the returned
+// ViewReader reads resources for callers that only read them: GetView and
+// ListView are Store.Get and Store.List, except that the returned
 // resources' Attributes, and everything reachable from them, are the
 // store's own: the caller must not modify them (a Resource's other fields
 // are the caller's). The store never changes what it handed out in place,
 // so a view stays the resource as it was when read. The handler uses views
 // only to render responses; see store.Resource.DocumentView.
-//
-// ViewSource must return the store itself (the method's receiver). A
-// handler uses views only when that is the Store it was given: a wrapper
-// that embeds a ViewReader and overrides Get or List (to redact, or to
-// scope further) inherits GetView and ListView too, and must not have its
-// overrides bypassed; its ViewSource is the embedded store, so it is not
-// taken for one.
 type ViewReader interface {
-	ViewSource() Store
 	GetView(ctx context.Context, scope Scope, typ ResourceType, id string) (*Resource, error)
 	ListView(ctx context.Context, scope Scope, typ ResourceType, q Query) (*Page, error)
 }
 
-// TxViewReader is ViewReader's extension of Tx: GetView is Tx.Get under
-// the same terms. The handler uses it inside writes when no hooks are
+// Viewer is an optional extension of Store for stores that keep resources
+// in memory, where copying a resource costs more than reading it.
+//
+// ViewsFor returns the store's ViewReader when outer, the Store the caller
+// was given, is the store itself, and nil otherwise. A wrapper that embeds
+// such a store and overrides Get or List (to redact, or to scope further)
+// inherits ViewsFor too, but is not the store: the handler, which asks
+// ViewsFor(the Store it was configured with), gets nil and keeps reading
+// through the wrapper's own Get and List. So a wrapper is never bypassed
+// unless it overrides ViewsFor itself.
+type Viewer interface {
+	ViewsFor(outer Store) ViewReader
+}
+
+// TxViewReader is an optional extension of Tx, the Viewer's in a
+// transaction: GetView is Tx.Get under ViewReader's terms. The handler uses it inside writes when no hooks are
 // configured, so that nothing it returns reaches code that could modify
 // it.
 type TxViewReader interface {

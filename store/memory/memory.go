@@ -88,6 +88,7 @@ type Store struct {
 var (
 	_ store.Store      = (*Store)(nil)
 	_ store.ViewReader = (*Store)(nil)
+	_ store.Viewer     = (*Store)(nil)
 )
 
 // Option configures a Store.
@@ -126,8 +127,17 @@ func (s *Store) Get(ctx context.Context, scope store.Scope, typ store.ResourceTy
 	return s.get(ctx, scope, typ, id, true)
 }
 
-// ViewSource returns s (store.ViewReader).
-func (s *Store) ViewSource() store.Store { return s }
+// ViewsFor returns s as a store.ViewReader when outer is s itself, and nil
+// for any other Store, such as a wrapper that embeds s (store.Viewer).
+func (s *Store) ViewsFor(outer store.Store) store.ViewReader {
+	// Interfaces holding values of different dynamic types compare
+	// unequal without looking at the values, so no wrapper type can make
+	// this panic.
+	if outer == store.Store(s) {
+		return s
+	}
+	return nil
+}
 
 // GetView is Get sharing the stored attributes: the result's Attributes
 // must not be modified (store.ViewReader).

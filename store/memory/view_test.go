@@ -67,3 +67,19 @@ func TestViewsMatchCopiesAndAreSnapshots(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "alice", again.Attributes["userName"])
 }
+
+// wrapped embeds the memory store, as a redacting or scoping wrapper would.
+type wrapped struct{ *memory.Store }
+
+// TestViewsOnlyForTheStoreItself: ViewsFor hands out the views to the
+// memory store itself, never to a wrapper that embeds it (and so inherits
+// ViewsFor), whose own reads would be bypassed.
+func TestViewsOnlyForTheStoreItself(t *testing.T) {
+	t.Parallel()
+	s := memory.New()
+	assert.NotNil(t, s.ViewsFor(s))
+	assert.Nil(t, s.ViewsFor(wrapped{s}))
+	var viaWrapper store.Viewer = wrapped{s}
+	assert.Nil(t, viaWrapper.ViewsFor(wrapped{s}))
+	assert.Nil(t, s.ViewsFor(memory.New()), "another memory store")
+}
