@@ -57,6 +57,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
+					// Every case has a store of its own.
+					t.Parallel()
 					s := newStore(t)
 					require.NotNil(t, s, "newStore returned nil")
 					tc.fn(t, s)
