@@ -4,6 +4,23 @@
 // Middleware in this package authenticates a request and stores a Principal
 // in its context; scim.Handler reads it with FromContext and scopes every
 // store call to the Principal's tenant and directory.
+//
+// # Signed requests
+//
+// Signed accepts requests whose SignatureHeader carries scheme v2: an
+// HMAC-SHA256 over method, request URI, timestamp, a per-request nonce and
+// the body's hash. Sign, the library's signer, sends a fresh random nonce
+// with every request, so the same request sent twice in one second (or a
+// client's retry, signed again) is accepted each time; a signed header
+// presented a second time is a replay and is refused.
+//
+// Requests signed the old way (scheme v1, without a nonce) are refused with
+// 401 and a detail saying that the nonce is required, and so is a nonce
+// that is not MinNonceLen to MaxNonceLen characters of A-Z a-z 0-9 - _.
+// These are the only 401s that say what is wrong: the fault is in the
+// header's documented format, checked before any key is tried, so the
+// detail tells nothing about keys. Every other authentication failure gets
+// the same "authentication required".
 package auth
 
 import "context"

@@ -14,9 +14,16 @@ const errorURN = "urn:ietf:params:scim:api:messages:2.0:Error"
 // failed. reason and tenant (when known) go only to the warn-level log
 // line. Custom authentication middleware can use it to answer alike.
 func Reject(w http.ResponseWriter, r *http.Request, logger *slog.Logger, scheme, reason, tenant string) {
+	reject401(w, r, logger, scheme, reason, tenant, "authentication required")
+}
+
+// reject401 is Reject with the client-facing detail given. Only Signed uses
+// another detail than Reject's, for a signature header without a valid
+// nonce: a fault of the header's documented format, not of the credential.
+func reject401(w http.ResponseWriter, r *http.Request, logger *slog.Logger, scheme, reason, tenant, detail string) {
 	logRejection(r, logger, http.StatusUnauthorized, reason, tenant)
 	w.Header().Set("WWW-Authenticate", scheme+` realm="scim"`)
-	writeError(w, http.StatusUnauthorized, "authentication required")
+	writeError(w, http.StatusUnauthorized, detail)
 }
 
 // Forbid writes the 403 a request gets whose credential is valid but lacks

@@ -7,9 +7,12 @@ import (
 )
 
 // ReplayCache remembers signatures until they expire, so a signed request
-// is accepted at most once within its tolerance window. The memory cache
-// serves one process; replicas behind a load balancer need a shared one
-// (store/sqlstore provides it).
+// is accepted at most once within its tolerance window. Signed passes the
+// hex signature as the key: it covers the request's nonce, so honest
+// repeats, each signed with its own nonce, have keys of their own, and the
+// key is 64 characters whatever the nonce. Only requests whose signature
+// verified are recorded. The memory cache serves one process; replicas
+// behind a load balancer need a shared one (store/sqlstore provides it).
 type ReplayCache interface {
 	// Seen records key until expires and reports whether it was already
 	// recorded and unexpired. An error makes the request fail closed.

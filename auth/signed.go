@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,15 +18,40 @@ import (
 
 // SignatureHeader is the header a signed request carries:
 //
-//	X-Scimkit-Signature: t=1764036000,v1=5257a869e7ecebed...
+//	X-Scimkit-Signature: t=1764036000,n=KJ4GZ3Q7TBXN2M5WVYRPD6ECHA,v2=5257a869e7ecebed...
 //
-// t is the Unix time of signing; v1 is the hex HMAC-SHA256, under a shared
-// secret, of the canonical string
+// t is the Unix time of signing; n is the nonce, fresh for every request
+// (see ValidNonce); v2 is the hex HMAC-SHA256, under a shared secret, of the
+// canonical string
 //
-//	METHOD "\n" REQUEST-URI "\n" t "\n" hex(SHA-256(body))
+//	METHOD "\n" REQUEST-URI "\n" t "\n" n "\n" hex(SHA-256(body))
 //
 // where REQUEST-URI is the path with query exactly as sent on the wire.
+// The nonce makes two honest, identical requests (the same GET twice in a
+// second, a retry) carry different signatures, so only a signature presented
+// a second time is a replay.
+//
+// Scheme v1 signed the same string without the nonce, so identical requests
+// could not be told from replays. It is no longer accepted: a header with v1
+// and no v2 is refused with 401 and a detail saying the nonce (scheme v2) is
+// required. Sign produces v2.
 const SignatureHeader = "X-Scimkit-Signature"
+
+// MinNonceLen is the shortest nonce accepted: shorter ones are too easily
+// repeated by chance, which would make an honest request look like a replay.
+const MinNonceLen = 16
+
+// MaxNonceLen is the longest nonce accepted, so a header cannot make the
+// middleware or a log line carry an unbounded value.
+const MaxNonceLen = 64
+
+// ErrNonceRequired is wrapped by the error ParseSignatureHeader returns for a
+// header without a nonce: scheme v1, or v2 without n.
+var ErrNonceRequired = errors.New("signature nonce required")
+
+// ErrMalformedNonce is wrapped by the error ParseSignatureHeader returns for
+// a nonce that ValidNonce refuses.
+var ErrMalformedNonce = errors.New("malformed signature nonce")
 
 // DefaultTolerance is how far a signature's timestamp may be from the
 // server's clock.
@@ -63,7 +89,8 @@ type SignedOptions struct {
 
 // Signed returns middleware that accepts only requests signed with one of
 // opts.Keys (see SignatureHeader): unsigned, tampered, stale or replayed
-// requests are rejected with 401 and a SCIM error body. It reads the body
+// requests, and requests signed without a valid nonce (scheme v1), are
+// rejected with 401 and a SCIM error body. It reads the body
 // (up to MaxBodyBytes) to verify it and hands the same bytes on. Any error
 // of the replay cache denies the request.
 func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
@@ -101,8 +128,15 @@ func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			reject := func(reason, tenant string) { Reject(w, r, opts.Logger, "Signature", reason, tenant) }
-			ts, sig, err := ParseSignatureHeader(r.Header.Get(SignatureHeader))
+			ts, nonce, sig, err := ParseSignatureHeader(r.Header.Get(SignatureHeader))
 			if err != nil {
+				if errors.Is(err, ErrNonceRequired) || errors.Is(err, ErrMalformedNonce) {
+					// Only the header's format, known to anyone who reads
+					// the docs, and nothing about keys: say what to fix, so
+					// a client still signing the old way learns why.
+					reject401(w, r, opts.Logger, "Signature", err.Error(), "", err.Error())
+					return
+				}
 				reject(err.Error(), "")
 				return
 			}
@@ -126,7 +160,7 @@ func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
 			if uri == "" {
 				uri = r.URL.RequestURI()
 			}
-			base := canonical(r.Method, uri, ts, body)
+			base := canonical(r.Method, uri, ts, nonce, body)
 			match := -1
 			for i := range keys {
 				// Check every key, so timing does not reveal which matched.
@@ -139,6 +173,9 @@ func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
 				return
 			}
 			p := keys[match].Principal
+			// The signature covers the nonce, so it names this nonce on
+			// this request; it is also of fixed length, which keeps the
+			// cache's entries small whatever the nonce.
 			seen, err := opts.Replay.Seen(r.Context(), hex.EncodeToString(sig), signedAt.Add(opts.Tolerance))
 			if err != nil {
 				reject("replay cache: "+err.Error(), p.Tenant)
@@ -162,46 +199,86 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
-// ParseSignatureHeader parses "t=<unix seconds>,v1=<hex HMAC-SHA256>".
-// Unknown fields are ignored; t and exactly one v1 are required.
-func ParseSignatureHeader(h string) (ts int64, sig []byte, err error) {
+// ParseSignatureHeader parses "t=<unix seconds>,n=<nonce>,v2=<hex
+// HMAC-SHA256>" (see SignatureHeader). Fields may come in any order; unknown
+// ones are ignored, and so is a v1 next to a v2. t, n and exactly one v2 are
+// required. A header without a nonce (scheme v1, or v2 without n) gives an
+// error wrapping ErrNonceRequired; a nonce ValidNonce refuses, one wrapping
+// ErrMalformedNonce.
+func ParseSignatureHeader(h string) (ts int64, nonce string, sig []byte, err error) {
 	if strings.TrimSpace(h) == "" {
-		return 0, nil, errors.New("missing signature header")
+		return 0, "", nil, errors.New("missing signature header")
 	}
-	var haveT bool
+	var haveT, haveN, haveV1 bool
 	for _, part := range strings.Split(h, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return 0, nil, errors.New("malformed signature header")
+			return 0, "", nil, errors.New("malformed signature header")
 		}
 		switch k {
 		case "t":
 			if haveT {
-				return 0, nil, errors.New("duplicate t in signature header")
+				return 0, "", nil, errors.New("duplicate t in signature header")
 			}
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
-				return 0, nil, errors.New("malformed signature timestamp")
+				return 0, "", nil, errors.New("malformed signature timestamp")
 			}
 			ts, haveT = n, true
+		case "n":
+			if haveN {
+				return 0, "", nil, errors.New("duplicate n in signature header")
+			}
+			if !ValidNonce(v) {
+				return 0, "", nil, fmt.Errorf("%w: n must be %d to %d characters of A-Z a-z 0-9 - _",
+					ErrMalformedNonce, MinNonceLen, MaxNonceLen)
+			}
+			nonce, haveN = v, true
 		case "v1":
+			haveV1 = true
+		case "v2":
 			if sig != nil {
-				return 0, nil, errors.New("duplicate v1 in signature header")
+				return 0, "", nil, errors.New("duplicate v2 in signature header")
 			}
 			b, err := hex.DecodeString(v)
 			if err != nil || len(b) != sha256.Size {
-				return 0, nil, errors.New("malformed signature")
+				return 0, "", nil, errors.New("malformed signature")
 			}
 			sig = b
 		}
 	}
-	if !haveT || sig == nil {
-		return 0, nil, errors.New("signature header needs t and v1")
+	switch {
+	case sig == nil && haveV1:
+		return 0, "", nil, fmt.Errorf("%w: signature scheme v1 is no longer accepted; sign with v2, "+
+			"which covers a fresh nonce n for every request (auth.Sign does)", ErrNonceRequired)
+	case !haveT || sig == nil:
+		return 0, "", nil, errors.New("signature header needs t, n and v2")
+	case !haveN:
+		return 0, "", nil, fmt.Errorf("%w: the signature header needs n, a fresh nonce for every request", ErrNonceRequired)
 	}
-	return ts, sig, nil
+	return ts, nonce, sig, nil
 }
 
-func canonical(method, uri string, ts int64, body []byte) []byte {
+// ValidNonce reports whether n may be a signature nonce: MinNonceLen to
+// MaxNonceLen characters of A-Z, a-z, 0-9, '-' and '_' (so base64url,
+// base32, hex and UUIDs all fit).
+func ValidNonce(n string) bool {
+	if len(n) < MinNonceLen || len(n) > MaxNonceLen {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// newNonce returns a fresh random nonce: 26 characters of base32, 128 bits.
+func newNonce() string { return rand.Text() }
+
+func canonical(method, uri string, ts int64, nonce string, body []byte) []byte {
 	sum := sha256.Sum256(body)
 	var b bytes.Buffer
 	b.WriteString(strings.ToUpper(method))
@@ -209,6 +286,8 @@ func canonical(method, uri string, ts int64, body []byte) []byte {
 	b.WriteString(uri)
 	b.WriteByte('\n')
 	b.WriteString(strconv.FormatInt(ts, 10))
+	b.WriteByte('\n')
+	b.WriteString(nonce)
 	b.WriteByte('\n')
 	b.WriteString(hex.EncodeToString(sum[:]))
 	return b.Bytes()
@@ -221,8 +300,13 @@ func mac(secret, msg []byte) []byte {
 }
 
 // Sign signs an outgoing request with secret at time at (use time.Now()),
-// setting SignatureHeader. It reads the body and replaces it with an
-// identical one, so the request can still be sent. Relays and tests use it.
+// setting SignatureHeader with scheme v2 and a fresh random nonce. It
+// reads the body and replaces it with an identical one, so the request can
+// still be sent. Relays and tests use it.
+//
+// Call Sign for every request sent, retries included: a signed request is
+// accepted once, so re-sending the same signed header is refused as a
+// replay, while re-signing gives it a new nonce.
 func Sign(req *http.Request, secret []byte, at time.Time) error {
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
@@ -235,8 +319,9 @@ func Sign(req *http.Request, secret []byte, at time.Time) error {
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 	ts := at.Unix()
-	sig := mac(secret, canonical(req.Method, req.URL.RequestURI(), ts, body))
-	req.Header.Set(SignatureHeader, "t="+strconv.FormatInt(ts, 10)+",v1="+hex.EncodeToString(sig))
+	nonce := newNonce()
+	sig := mac(secret, canonical(req.Method, req.URL.RequestURI(), ts, nonce, body))
+	req.Header.Set(SignatureHeader, "t="+strconv.FormatInt(ts, 10)+",n="+nonce+",v2="+hex.EncodeToString(sig))
 	return nil
 }
 

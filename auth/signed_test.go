@@ -2,6 +2,10 @@ package auth_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -68,6 +72,24 @@ func newReq(t *testing.T, method, url, body string) *http.Request {
 	return req
 }
 
+// header builds a signature header the way SignatureHeader documents it,
+// independently of auth.Sign: scheme "v2" signs the nonce, "v1" is the old
+// scheme without it (nonce is then ignored).
+func header(scheme string, secret []byte, method, uri string, ts int64, nonce, body string) string {
+	sum := sha256.Sum256([]byte(body))
+	lines := []string{method, uri, strconv.FormatInt(ts, 10)}
+	if scheme == "v2" {
+		lines = append(lines, nonce)
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strings.Join(append(lines, hex.EncodeToString(sum[:])), "\n")))
+	h := "t=" + strconv.FormatInt(ts, 10)
+	if scheme == "v2" {
+		h += ",n=" + nonce
+	}
+	return h + "," + scheme + "=" + hex.EncodeToString(m.Sum(nil))
+}
+
 func TestSignedAccepts(t *testing.T) {
 	srv := signedServer(t, auth.SignedOptions{})
 	for _, secret := range [][]byte{secretOld, secretNew} {
@@ -84,74 +106,153 @@ func TestSignedAccepts(t *testing.T) {
 	status, body, _ := send(t, req)
 	assert.Equal(t, http.StatusOK, status, body)
 	assert.Equal(t, "acme|new|", body)
+
+	// A header built by hand from the documented canonical string, with
+	// fields in another order and a v1 left beside the v2, is accepted.
+	req = newReq(t, "POST", srv.URL+"/scim/v2/Users?x=1", "{}")
+	h := header("v2", secretOld, "POST", "/scim/v2/Users?x=1", time.Now().Unix(), "0123456789abcdef-_XYZ", "{}")
+	ts, rest, _ := strings.Cut(h, ",")
+	req.Header.Set(auth.SignatureHeader, rest+", "+ts+",v1="+strings.Repeat("00", 32))
+	status, body, _ = send(t, req)
+	assert.Equal(t, http.StatusOK, status, body)
+}
+
+// TestSignSendsAFreshNonce: Sign puts a valid nonce in the header, a
+// different one every time, even for the same request at the same second.
+func TestSignSendsAFreshNonce(t *testing.T) {
+	at := time.Now()
+	seen := map[string]bool{}
+	sigs := map[string]bool{}
+	for range 100 {
+		req := newReq(t, "GET", "http://example.com/scim/v2/Users", "")
+		require.NoError(t, auth.Sign(req, secretNew, at))
+		ts, nonce, sig, err := auth.ParseSignatureHeader(req.Header.Get(auth.SignatureHeader))
+		require.NoError(t, err)
+		assert.Equal(t, at.Unix(), ts)
+		assert.True(t, auth.ValidNonce(nonce), nonce)
+		assert.False(t, seen[nonce], "nonce %q repeated", nonce)
+		assert.False(t, sigs[string(sig)], "signature repeated")
+		seen[nonce], sigs[string(sig)] = true, true
+	}
 }
 
 func TestSignedRejects(t *testing.T) {
 	now := time.Now()
 	srv := signedServer(t, auth.SignedOptions{MaxBodyBytes: 64})
 	url := srv.URL + "/scim/v2/Users"
+	nonce := "n0nce-0123456789_abcdef"
+	// signedAs builds a POST of "{}" to url signed with scheme, nonce and
+	// secretNew, to be accepted in every respect but the one under test.
+	signedAs := func(scheme, nonce string) *http.Request {
+		r := newReq(t, "POST", url, "{}")
+		r.Header.Set(auth.SignatureHeader, header(scheme, secretNew, "POST", "/scim/v2/Users", now.Unix(), nonce, "{}"))
+		return r
+	}
+	const (
+		needNonce = "signature nonce required: signature scheme v1 is no longer accepted; sign with v2, " +
+			"which covers a fresh nonce n for every request (auth.Sign does)"
+		noNonce   = "signature nonce required: the signature header needs n, a fresh nonce for every request"
+		malformed = "malformed signature nonce: n must be 16 to 64 characters of A-Z a-z 0-9 - _"
+	)
 	cases := []struct {
 		name   string
 		build  func() *http.Request
 		status int
+		detail string // for a 401; "" means the usual "authentication required"
 	}{
-		{"unsigned", func() *http.Request { return newReq(t, "POST", url, "{}") }, 401},
+		{"unsigned", func() *http.Request { return newReq(t, "POST", url, "{}") }, 401, ""},
 		{"malformed header", func() *http.Request {
 			r := newReq(t, "POST", url, "{}")
 			r.Header.Set(auth.SignatureHeader, "garbage")
 			return r
-		}, 401},
+		}, 401, ""},
 		{"stale", func() *http.Request {
 			r := newReq(t, "POST", url, "{}")
 			require.NoError(t, auth.Sign(r, secretNew, now.Add(-6*time.Minute)))
 			return r
-		}, 401},
+		}, 401, ""},
 		{"from the future", func() *http.Request {
 			r := newReq(t, "POST", url, "{}")
 			require.NoError(t, auth.Sign(r, secretNew, now.Add(6*time.Minute)))
 			return r
-		}, 401},
+		}, 401, ""},
 		{"unknown secret", func() *http.Request {
 			r := newReq(t, "POST", url, "{}")
 			require.NoError(t, auth.Sign(r, []byte("0123456789abcdef0123456789abcdef-bad"), now))
 			return r
-		}, 401},
+		}, 401, ""},
 		{"tampered body", func() *http.Request {
 			r := newReq(t, "POST", url, `{"a":1}`)
 			require.NoError(t, auth.Sign(r, secretNew, now))
 			r.Body = io.NopCloser(strings.NewReader(`{"a":2}`))
 			return r
-		}, 401},
+		}, 401, ""},
 		{"tampered path", func() *http.Request {
 			r := newReq(t, "POST", url, "{}")
 			require.NoError(t, auth.Sign(r, secretNew, now))
 			r.URL.Path = "/scim/v2/Groups"
 			return r
-		}, 401},
+		}, 401, ""},
 		{"tampered query", func() *http.Request {
 			r := newReq(t, "GET", url+"?count=1", "")
 			require.NoError(t, auth.Sign(r, secretNew, now))
 			r.URL.RawQuery = "count=1000"
 			return r
-		}, 401},
+		}, 401, ""},
 		{"tampered method", func() *http.Request {
 			r := newReq(t, "GET", url, "")
 			require.NoError(t, auth.Sign(r, secretNew, now))
 			r.Method = "DELETE"
 			return r
-		}, 401},
+		}, 401, ""},
 		{"tampered timestamp", func() *http.Request {
 			r := newReq(t, "POST", url, "{}")
 			require.NoError(t, auth.Sign(r, secretNew, now))
 			h := r.Header.Get(auth.SignatureHeader)
 			r.Header.Set(auth.SignatureHeader, strings.Replace(h, "t=", "t=1", 1))
 			return r
-		}, 401},
+		}, 401, ""},
 		{"body too large", func() *http.Request {
 			r := newReq(t, "POST", url, strings.Repeat("x", 100))
 			require.NoError(t, auth.Sign(r, secretNew, now))
 			return r
-		}, 413},
+		}, 413, ""},
+		{"tampered nonce", func() *http.Request {
+			r := newReq(t, "POST", url, "{}")
+			require.NoError(t, auth.Sign(r, secretNew, now))
+			h := r.Header.Get(auth.SignatureHeader)
+			r.Header.Set(auth.SignatureHeader, strings.Replace(h, ",n=", ",n=X", 1))
+			return r
+		}, 401, ""},
+		{"nonce of another request", func() *http.Request {
+			r := signedAs("v2", nonce)
+			h := r.Header.Get(auth.SignatureHeader)
+			r.Header.Set(auth.SignatureHeader, strings.Replace(h, nonce, "another-nonce-0123456789", 1))
+			return r
+		}, 401, ""},
+		{"old scheme v1, validly signed, no nonce", func() *http.Request { return signedAs("v1", "") }, 401, needNonce},
+		{"old scheme v1 with a nonce", func() *http.Request {
+			r := signedAs("v1", "")
+			r.Header.Set(auth.SignatureHeader, r.Header.Get(auth.SignatureHeader)+",n="+nonce)
+			return r
+		}, 401, needNonce},
+		{"v2 without nonce", func() *http.Request {
+			r := signedAs("v2", "")
+			r.Header.Set(auth.SignatureHeader, strings.Replace(r.Header.Get(auth.SignatureHeader), ",n=", "", 1))
+			return r
+		}, 401, noNonce},
+		{"empty nonce", func() *http.Request { return signedAs("v2", "") }, 401, malformed},
+		{"nonce too short", func() *http.Request { return signedAs("v2", strings.Repeat("a", 15)) }, 401, malformed},
+		{"nonce too long", func() *http.Request { return signedAs("v2", strings.Repeat("a", 65)) }, 401, malformed},
+		{"nonce with a dot", func() *http.Request { return signedAs("v2", "0123456789abcdef.") }, 401, malformed},
+		{"nonce with a space", func() *http.Request { return signedAs("v2", "0123456789 abcdef") }, 401, malformed},
+		{"nonce with a quote", func() *http.Request { return signedAs("v2", `0123456789abcdef"`) }, 401, malformed},
+		{"nonce with non-ASCII", func() *http.Request { return signedAs("v2", "0123456789abcdéf") }, 401, malformed},
+		{"two nonces", func() *http.Request {
+			r := signedAs("v2", nonce)
+			r.Header.Set(auth.SignatureHeader, r.Header.Get(auth.SignatureHeader)+",n="+nonce)
+			return r
+		}, 401, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,8 +261,14 @@ func TestSignedRejects(t *testing.T) {
 			assert.Equal(t, "application/scim+json", hdr.Get("Content-Type"))
 			assert.Contains(t, body, `"urn:ietf:params:scim:api:messages:2.0:Error"`)
 			if status == 401 {
-				assert.JSONEq(t, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"authentication required"}`, body,
-					"no hint of which part failed")
+				detail := tc.detail
+				if detail == "" {
+					detail = "authentication required" // no hint of which part failed
+				}
+				var got map[string]any
+				require.NoError(t, json.Unmarshal([]byte(body), &got), body)
+				assert.Equal(t, map[string]any{"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"},
+					"status": "401", "detail": detail}, got)
 				assert.Equal(t, `Signature realm="scim"`, hdr.Get("WWW-Authenticate"))
 			}
 		})
@@ -203,18 +310,80 @@ func TestSignedTolerance(t *testing.T) {
 	}
 }
 
+// TestSignedReplay: a signed header is accepted once; honest repeats of a
+// request, each signed on its own, are all accepted, however alike and
+// however close together.
 func TestSignedReplay(t *testing.T) {
-	srv := signedServer(t, auth.SignedOptions{})
-	req := newReq(t, "POST", srv.URL+"/scim/v2/Users", "{}")
-	require.NoError(t, auth.Sign(req, secretNew, time.Now()))
-	sig := req.Header.Get(auth.SignatureHeader)
-	status, _, _ := send(t, req)
-	require.Equal(t, http.StatusOK, status)
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		// second builds the request sent after first was accepted.
+		first, second func(url string) *http.Request
+		want          int
+	}{
+		{"the same GET signed twice in the same second",
+			func(url string) *http.Request { return signedReq(t, "GET", url, "", now) },
+			func(url string) *http.Request { return signedReq(t, "GET", url, "", now) }, http.StatusOK},
+		{"the same POST signed twice in the same second (a client's retry)",
+			func(url string) *http.Request { return signedReq(t, "POST", url, "{}", now) },
+			func(url string) *http.Request { return signedReq(t, "POST", url, "{}", now) }, http.StatusOK},
+		{"the same nonce on another request",
+			func(url string) *http.Request {
+				return handSigned(t, "POST", url, "{}", now, "shared-nonce-0123456789")
+			},
+			func(url string) *http.Request {
+				return handSigned(t, "POST", url+"?other", "{}", now, "shared-nonce-0123456789")
+			},
+			http.StatusOK},
+		{"the same nonce and request signed again: same signature, a replay",
+			func(url string) *http.Request {
+				return handSigned(t, "POST", url, "{}", now, "shared-nonce-0123456789")
+			},
+			func(url string) *http.Request {
+				return handSigned(t, "POST", url, "{}", now, "shared-nonce-0123456789")
+			},
+			http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := signedServer(t, auth.SignedOptions{})
+			url := srv.URL + "/scim/v2/Users"
+			status, body, _ := send(t, tc.first(url))
+			require.Equal(t, http.StatusOK, status, body)
+			status, body, _ = send(t, tc.second(url))
+			assert.Equal(t, tc.want, status, body)
+		})
+	}
 
-	again := newReq(t, "POST", srv.URL+"/scim/v2/Users", "{}")
-	again.Header.Set(auth.SignatureHeader, sig)
-	status, _, _ = send(t, again)
-	assert.Equal(t, http.StatusUnauthorized, status, "a replayed signature is refused")
+	t.Run("the signed header presented again", func(t *testing.T) {
+		srv := signedServer(t, auth.SignedOptions{})
+		req := signedReq(t, "POST", srv.URL+"/scim/v2/Users", "{}", now)
+		sig := req.Header.Get(auth.SignatureHeader)
+		status, _, _ := send(t, req)
+		require.Equal(t, http.StatusOK, status)
+
+		again := newReq(t, "POST", srv.URL+"/scim/v2/Users", "{}")
+		again.Header.Set(auth.SignatureHeader, sig)
+		status, body, _ := send(t, again)
+		assert.Equal(t, http.StatusUnauthorized, status, "a replayed signature is refused")
+		assert.Contains(t, body, `"authentication required"`)
+	})
+}
+
+// signedReq is a request signed by auth.Sign with secretNew at at.
+func signedReq(t *testing.T, method, url, body string, at time.Time) *http.Request {
+	t.Helper()
+	r := newReq(t, method, url, body)
+	require.NoError(t, auth.Sign(r, secretNew, at))
+	return r
+}
+
+// handSigned is a request signed with secretNew, at at, with the nonce
+// given, as a client with its own signer would.
+func handSigned(t *testing.T, method, url, body string, at time.Time, nonce string) *http.Request {
+	t.Helper()
+	r := newReq(t, method, url, body)
+	r.Header.Set(auth.SignatureHeader, header("v2", secretNew, method, r.URL.RequestURI(), at.Unix(), nonce, body))
+	return r
 }
 
 func TestSignedFailsClosed(t *testing.T) {
@@ -251,31 +420,71 @@ func TestMemoryReplayCacheExpires(t *testing.T) {
 }
 
 func TestParseSignatureHeader(t *testing.T) {
-	good := "t=1764036000,v1=" + strings.Repeat("ab", 32)
-	ts, sig, err := auth.ParseSignatureHeader(good)
-	require.NoError(t, err)
-	assert.Equal(t, int64(1764036000), ts)
-	assert.Len(t, sig, 32)
-	_, _, err = auth.ParseSignatureHeader(" t=1764036000 , v1=" + strings.Repeat("AB", 32) + ", v0=ignored")
-	require.NoError(t, err)
-	for _, bad := range []string{
-		"", "t=1", "v1=" + strings.Repeat("ab", 32), "t=x,v1=" + strings.Repeat("ab", 32),
-		"t=-5,v1=" + strings.Repeat("ab", 32), "t=1,v1=zz", "t=1,v1=abcd", "t=1,t=2,v1=" + strings.Repeat("ab", 32),
-		"t=1,v1=" + strings.Repeat("ab", 32) + ",v1=" + strings.Repeat("ab", 32), "t", ",,,",
+	sig := strings.Repeat("ab", 32)
+	nonce := "KJ4GZ3Q7TBXN2M5WVYRPD6ECHA"
+	for _, good := range []string{
+		"t=1764036000,n=" + nonce + ",v2=" + sig,
+		" v2=" + strings.ToUpper(sig) + " , n=" + nonce + " ,t=1764036000, v0=ignored",
+		"t=1764036000,n=" + nonce + ",v1=" + sig + ",v2=" + sig, // a v1 beside v2 is ignored
+		"t=1764036000,n=" + nonce + ",v1=zz,v2=" + sig,
+		"t=1764036000,n=" + strings.Repeat("a", auth.MinNonceLen) + ",v2=" + sig,
+		"t=1764036000,n=" + strings.Repeat("Z", auth.MaxNonceLen) + ",v2=" + sig,
+		"t=1764036000,n=0c5e9a6e-5d8b-4f5c-9d3e-2a7b1c9e8f00,v2=" + sig, // a UUID
 	} {
-		_, _, err := auth.ParseSignatureHeader(bad)
-		assert.Error(t, err, bad)
+		ts, n, b, err := auth.ParseSignatureHeader(good)
+		require.NoError(t, err, good)
+		assert.Equal(t, int64(1764036000), ts)
+		assert.NotEmpty(t, n)
+		assert.Len(t, b, 32)
+	}
+	for _, tc := range []struct {
+		header string
+		is     error // the sentinel the error wraps, if any
+	}{
+		{"", nil},
+		{"t=1", nil},
+		{"n=" + nonce + ",v2=" + sig, nil},
+		{"t=x,n=" + nonce + ",v2=" + sig, nil},
+		{"t=-5,n=" + nonce + ",v2=" + sig, nil},
+		{"t=1,n=" + nonce + ",v2=zz", nil},
+		{"t=1,n=" + nonce + ",v2=abcd", nil},
+		{"t=1,t=2,n=" + nonce + ",v2=" + sig, nil},
+		{"t=1,n=" + nonce + ",v2=" + sig + ",v2=" + sig, nil},
+		{"t=1,n=" + nonce + ",n=" + nonce + ",v2=" + sig, nil},
+		{"t", nil},
+		{",,,", nil},
+		{"t=1764036000,v1=" + sig, auth.ErrNonceRequired},
+		{"t=1764036000,n=" + nonce + ",v1=" + sig, auth.ErrNonceRequired},
+		{"t=1764036000,v2=" + sig, auth.ErrNonceRequired},
+		{"t=1764036000,n=,v2=" + sig, auth.ErrMalformedNonce},
+		{"t=1764036000,n=" + strings.Repeat("a", auth.MinNonceLen-1) + ",v2=" + sig, auth.ErrMalformedNonce},
+		{"t=1764036000,n=" + strings.Repeat("a", auth.MaxNonceLen+1) + ",v2=" + sig, auth.ErrMalformedNonce},
+		{"t=1764036000,n=" + nonce + "=,v2=" + sig, auth.ErrMalformedNonce},
+		{"t=1764036000,n=" + nonce + "/+,v2=" + sig, auth.ErrMalformedNonce},
+		{"t=1764036000,n=" + nonce[:5] + "\n" + nonce[5:] + ",v2=" + sig, auth.ErrMalformedNonce},
+	} {
+		_, _, _, err := auth.ParseSignatureHeader(tc.header)
+		require.Error(t, err, tc.header)
+		for _, sentinel := range []error{auth.ErrNonceRequired, auth.ErrMalformedNonce} {
+			assert.Equal(t, tc.is == sentinel, errors.Is(err, sentinel), "%q: %v", tc.header, err)
+		}
 	}
 }
 
 func FuzzParseSignatureHeader(f *testing.F) {
-	for _, s := range []string{"t=1764036000,v1=" + strings.Repeat("ab", 32), "", "t=1,v1=", "=,=", "t=99999999999999999999"} {
+	for _, s := range []string{
+		"t=1764036000,n=KJ4GZ3Q7TBXN2M5WVYRPD6ECHA,v2=" + strings.Repeat("ab", 32),
+		"t=1764036000,v1=" + strings.Repeat("ab", 32),
+		"t=1764036000,v2=" + strings.Repeat("ab", 32),
+		"n=" + strings.Repeat("x", 65), "n=,n=", "", "t=1,v1=", "=,=", "t=99999999999999999999",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		ts, sig, err := auth.ParseSignatureHeader(h)
+		ts, nonce, sig, err := auth.ParseSignatureHeader(h)
 		if err == nil {
 			assert.Positive(t, ts)
+			assert.True(t, auth.ValidNonce(nonce), "nonce %q", nonce)
 			assert.Len(t, sig, 32)
 		}
 	})
@@ -321,9 +530,9 @@ func BenchmarkMiddlewareOverhead(b *testing.B) {
 	b.Run("signed", func(b *testing.B) {
 		h := signed(ok)
 		// Replay protection refuses a signature twice, so every request
-		// is distinct (its own URI) and freshly signed. They are signed in
-		// batches with the timer stopped: the client's Sign is not the
-		// server's overhead.
+		// is freshly signed (its own nonce; each has its own URI too).
+		// They are signed in batches with the timer stopped: the client's
+		// Sign is not the server's overhead.
 		const batch = 1024
 		var reqs []*http.Request
 		b.ReportAllocs()
