@@ -45,7 +45,9 @@ func TestReplayCache(t *testing.T) {
 }
 
 // TestReplicasShareReplayProtection: a signed request accepted by one
-// replica is refused by another that shares the database.
+// replica is refused by another that shares the database, while the same
+// request signed again (a fresh nonce), in the same second, is accepted by
+// either.
 func TestReplicasShareReplayProtection(t *testing.T) {
 	first, dsn := sqlstoretest.Postgres(t)
 	second := sqlstoretest.OpenPostgres(t, dsn)
@@ -80,4 +82,17 @@ func TestReplicasShareReplayProtection(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	// Honest repeats: the same GET, signed anew each time at the same
+	// second, on both replicas.
+	at := time.Now()
+	for _, srv := range []*httptest.Server{a, b, a, b} {
+		req, err := http.NewRequest("GET", srv.URL+"/scim/v2/Users", nil)
+		require.NoError(t, err)
+		require.NoError(t, auth.Sign(req, secret, at))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
 }
