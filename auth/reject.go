@@ -1,12 +1,11 @@
 package auth
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
-)
 
-const errorURN = "urn:ietf:params:scim:api:messages:2.0:Error"
+	"github.com/scimkit/scimkit/internal/scimerr"
+)
 
 // Reject writes the response every authentication failure gets: 401 with
 // an RFC 7644 §3.12 error body and a WWW-Authenticate challenge naming
@@ -60,17 +59,5 @@ func logRejection(r *http.Request, logger *slog.Logger, status int, reason, tena
 }
 
 func writeError(w http.ResponseWriter, status int, detail string) {
-	body, _ := json.Marshal(map[string]any{
-		"schemas": []string{errorURN},
-		"status":  itoa(status),
-		"detail":  detail,
-	})
-	w.Header().Set("Content-Type", "application/scim+json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+	scimerr.Write(w, status, "", detail)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -513,7 +514,7 @@ func (h *Handler) failBulk(op *bulkOp, err error) {
 		h.log.ErrorContext(context.Background(), "scim: bulk operation failed", "index", op.index, "error", err)
 	}
 	op.done, op.failed = true, true
-	op.result = map[string]any{"method": op.method, "status": strconv.Itoa(se.Status), "response": se}
+	op.result = map[string]any{"method": op.method, "status": strconv.Itoa(se.Status), "response": scimerr.New(se.Status, string(se.ScimType), se.Detail)}
 	if op.bulkID != "" {
 		op.result["bulkId"] = op.bulkID
 	}

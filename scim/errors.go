@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -85,8 +85,5 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		h.log.WarnContext(r.Context(), "scim: request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
-	body, _ := json.Marshal(se) // ScimError always marshals
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(se.Status)
-	_, _ = w.Write(body)
+	scimerr.Write(w, se.Status, string(se.ScimType), se.Detail)
 }

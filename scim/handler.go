@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/schema"
 
 	"github.com/scimkit/scimkit/auth"
@@ -40,7 +41,7 @@ import (
 	"github.com/scimkit/scimkit/store"
 )
 
-const contentType = "application/scim+json"
+const contentType = scimerr.ContentType
 
 // Defaults for Config fields left zero.
 const (

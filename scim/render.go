@@ -8,6 +8,7 @@ import (
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/jsonenc"
+	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -328,7 +329,7 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := jsonenc.Append((*buf)[:0], v)
 	*buf = body
 	if err != nil {
-		http.Error(w, `{"schemas":["`+errorURN+`"],"status":"500","detail":"response encoding failed"}`, http.StatusInternalServerError)
+		scimerr.Write(w, http.StatusInternalServerError, "", "response encoding failed")
 		return
 	}
 	w.Header().Set("Content-Type", contentType)

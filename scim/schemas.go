@@ -23,7 +23,6 @@ const (
 	listResponseSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 	searchRequestURN   = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 	patchOpURN         = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	errorURN           = "urn:ietf:params:scim:api:messages:2.0:Error"
 	spcSchema          = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 	resourceTypeSchema = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 	schemaSchema       = "urn:ietf:params:scim:schemas:core:2.0:Schema"
