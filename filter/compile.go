@@ -149,6 +149,53 @@ func equalities(n node) (string, []string, bool) {
 	return "", nil, false
 }
 
+// ValueEqualities reports, for a filter from CompileValueFilter, a
+// sub-attribute and the strings that bound what the filter can match: the
+// filter is `sub eq "v"`, an or-chain of such comparisons on the same
+// sub-attribute, or an and with one of those as a conjunct. Every element
+// the filter matches then has, under sub (looked up like Match does: the
+// exact key, else a case-insensitive one), either a value that is not a
+// string or a string s with Fold(s) equal to Fold of one of values. The
+// values are returned folded. PATCH uses it to find the elements of a
+// large multi-valued attribute that `emails[value eq "…"]` selects without
+// testing every element; it still evaluates the filter on what it finds.
+// Comparisons with timestamps (which compare instants) do not qualify.
+func (f *Filter) ValueEqualities() (sub string, folded []string, ok bool) {
+	if f == nil || !f.inValue {
+		return "", nil, false
+	}
+	return valueEqualities(f.root, 0)
+}
+
+func valueEqualities(n node, depth int) (string, []string, bool) {
+	if depth > maxDepth {
+		return "", nil, false
+	}
+	switch t := n.(type) {
+	case *cmpNode:
+		if t.op != "eq" || t.kind != kString || t.isTime || t.path.ext != "" || t.path.sub != "" {
+			return "", nil, false
+		}
+		return t.path.attr, []string{t.folded}, true
+	case *orNode:
+		la, lv, ok := valueEqualities(t.l, depth+1)
+		if !ok {
+			return "", nil, false
+		}
+		ra, rv, ok := valueEqualities(t.r, depth+1)
+		if !ok || ra != la || len(lv)+len(rv) > maxIndexProbes {
+			return "", nil, false
+		}
+		return la, append(lv, rv...), true
+	case *andNode:
+		if a, v, ok := valueEqualities(t.l, depth+1); ok {
+			return a, v, true
+		}
+		return valueEqualities(t.r, depth+1)
+	}
+	return "", nil, false
+}
+
 // IndexLookup is one index probe: the resources whose attribute Attr
 // (canonical "id", "userName", "externalId" or "displayName") equals one
 // of Values, compared as Equalities describes.

@@ -380,3 +380,47 @@ func TestCompileValueFilterErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestValueEqualities(t *testing.T) {
+	cases := []struct {
+		parent, filter string
+		opt            Option
+		sub            string
+		values         []string
+		ok             bool
+	}{
+		{"members", `value eq "2819c223"`, groupOpt, "value", []string{Fold("2819c223")}, true},
+		{"emails", `Type eq "Work"`, userOpt, "type", []string{Fold("Work")}, true},
+		{"emails", `value eq "a@x.io" or value eq "B@x.io"`, userOpt, "value", []string{Fold("a@x.io"), Fold("B@x.io")}, true},
+		{"emails", `primary eq true and type eq "work"`, userOpt, "type", []string{Fold("work")}, true},
+		{"emails", `type eq "work" and value co "x"`, userOpt, "type", []string{Fold("work")}, true},
+		{"emails", `value eq "a@x.io" or type eq "work"`, userOpt, "", nil, false},
+		{"emails", `value co "x"`, userOpt, "", nil, false},
+		{"emails", `value ne "x"`, userOpt, "", nil, false},
+		{"emails", `not (value eq "x")`, userOpt, "", nil, false},
+		{"emails", `primary eq true`, userOpt, "", nil, false},
+		{"emails", `value eq null`, userOpt, "", nil, false},
+		{"emails", `value eq "2024-01-01T00:00:00Z"`, nil, "", nil, false}, // compares instants
+	}
+	for _, tc := range cases {
+		t.Run(tc.parent+"["+tc.filter+"]", func(t *testing.T) {
+			e, err := filterparser.ParseFilter([]byte(tc.filter))
+			require.NoError(t, err)
+			var opts []Option
+			if tc.opt != nil {
+				opts = append(opts, tc.opt)
+			}
+			f, err := CompileValueFilter(tc.parent, e, opts...)
+			require.NoError(t, err)
+			sub, values, ok := f.ValueEqualities()
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.sub, sub)
+			assert.Equal(t, tc.values, values)
+		})
+	}
+	// A resource filter is not a value filter.
+	f, err := Parse(`userName eq "x"`)
+	require.NoError(t, err)
+	_, _, ok := f.ValueEqualities()
+	assert.False(t, ok)
+}
