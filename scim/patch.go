@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"reflect"
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
@@ -101,16 +100,6 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 	}
 	st := &patchState{}
 	for _, op := range ops {
-		if op.op != "add" {
-			st.ids = nil // other operations may change elements in place
-		}
-		// Only an operation that sets primary can demote others; skipping
-		// the bookkeeping otherwise keeps long PATCHes linear.
-		var before map[string]bool
-		setsPrimary := op.op != "remove" && (mentionsPrimary(op.value) || strings.Contains(strings.ToLower(op.path), "primary"))
-		if setsPrimary {
-			before = primaries(rt, doc)
-		}
 		var err error
 		if op.hasPath {
 			err = applyAtPath(st, rt, doc, op.op, op.path, op.value)
@@ -120,10 +109,10 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 		if err != nil {
 			return nil, err
 		}
-		if setsPrimary {
-			demotePrimaries(rt, doc, before)
-		}
+		// Only an operation that sets primary can demote others.
+		st.endOp(op.op != "remove" && (mentionsPrimary(op.value) || strings.Contains(strings.ToLower(op.path), "primary")))
 	}
+	st.flush()
 	d, err := h.decodeResource(rt, doc, false)
 	if err != nil {
 		return nil, err
@@ -134,46 +123,6 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 		d.membersPresent, d.members = true, nil
 	}
 	return d, nil
-}
-
-// primaries records, per multi-valued attribute, the elements flagged
-// primary, keyed by their content without the flag.
-func primaries(rt *resourceType, doc map[string]any) map[string]bool {
-	out := map[string]bool{}
-	for _, pa := range rt.primaryAttrs {
-		for _, e := range elementsOfAnyCase(doc, pa) {
-			if m, ok := e.(map[string]any); ok && primaryFlag(m) {
-				out[pa[0]+"\x00"+pa[1]+"\x00"+elementKey(m)] = true
-			}
-		}
-	}
-	return out
-}
-
-// demotePrimaries implements RFC 7644 §3.5.2: an operation that sets
-// "primary": true on a value makes the attribute's other values
-// non-primary. Values that were primary before the operation lose the flag
-// when the operation made another value primary.
-func demotePrimaries(rt *resourceType, doc map[string]any, before map[string]bool) {
-	for _, pa := range rt.primaryAttrs {
-		var old, fresh []map[string]any
-		for _, e := range elementsOfAnyCase(doc, pa) {
-			m, ok := e.(map[string]any)
-			if !ok || !primaryFlag(m) {
-				continue
-			}
-			if before[pa[0]+"\x00"+pa[1]+"\x00"+elementKey(m)] {
-				old = append(old, m)
-			} else {
-				fresh = append(fresh, m)
-			}
-		}
-		if len(fresh) > 0 {
-			for _, m := range old {
-				setKey(m, "primary", false)
-			}
-		}
-	}
 }
 
 func primaryFlag(m map[string]any) bool {
@@ -391,17 +340,6 @@ func asList(v any) []any {
 	return []any{v}
 }
 
-// matched returns the indexes of elements the value filter selects.
-func (t *target) matched(elems []any) []int {
-	var idx []int
-	for i, e := range elems {
-		if m, ok := e.(map[string]any); ok && t.valueSel.Match(m) {
-			idx = append(idx, i)
-		}
-	}
-	return idx
-}
-
 // newElement builds the element a value filter made only of eq tests
 // describes (type eq "work" → {"type": "work"}), so that Entra's
 // replace of emails[type eq "work"].value on a user without a work email
@@ -436,17 +374,14 @@ func (t *target) add(value any) error {
 	case t.sub != nil:
 		return t.setSub(value)
 	case t.attr.MultiValued():
-		elems := t.elements()
-		byValue := t.key == "members"
-		have := t.st.identities(t.container, t.key, elems, byValue)
+		// RFC 7643 §2.4: values already present are not added again.
+		l := t.st.list(t)
 		for _, v := range asList(value) {
-			if k := elementIdentity(v, byValue); !have[k] {
-				have[k] = true
-				elems = append(elems, v)
+			if !l.contains(v) {
+				l.append(v)
 			}
 		}
-		t.container[t.key] = elems
-		t.st.remember(t.container, t.key, elems, have)
+		l.publish()
 	case t.attr.AttributeType() == "complex":
 		obj, ok := value.(map[string]any)
 		if !ok {
@@ -473,7 +408,7 @@ func (t *target) replace(value any) error {
 	case t.sub != nil:
 		return t.setSub(value)
 	case t.attr.MultiValued():
-		t.container[t.key] = asList(value)
+		t.st.list(t).replaceAll(asList(value))
 	case t.attr.AttributeType() == "complex":
 		// RFC 7644 §3.5.2.3: sub-attributes not in the value are kept.
 		return t.add(value)
@@ -488,16 +423,16 @@ func (t *target) replace(value any) error {
 func (t *target) setSub(value any) error {
 	name := t.sub.Name()
 	if t.attr.MultiValued() {
-		elems := t.elements()
-		if len(elems) == 0 {
-			t.container[t.key] = []any{map[string]any{name: value}}
+		l := t.st.list(t)
+		if l.live == 0 {
+			l.replaceAll([]any{map[string]any{name: value}})
 			return nil
 		}
-		for _, e := range elems {
+		l.changeAll(func(e any) {
 			if m, ok := e.(map[string]any); ok {
 				setKey(m, name, value)
 			}
-		}
+		})
 		return nil
 	}
 	cur, _ := t.container[t.key].(map[string]any)
@@ -511,8 +446,8 @@ func (t *target) setSub(value any) error {
 
 // setSelected applies add/replace to the elements a value filter selects.
 func (t *target) setSelected(value any, merge bool) error {
-	elems := t.elements()
-	idx := t.matched(elems)
+	l := t.st.list(t)
+	idx := l.matched(t.valueSel)
 	if len(idx) == 0 {
 		el, ok := t.newElement()
 		if !ok {
@@ -527,18 +462,22 @@ func (t *target) setSelected(value any, merge bool) error {
 		} else {
 			return badRequest(typeInvalidValue, "attribute %q needs an object value", t.key)
 		}
-		t.container[t.key] = append(elems, el)
+		l.append(el)
 		return nil
 	}
+	var obj map[string]any
+	if t.sub == nil {
+		var ok bool
+		if obj, ok = value.(map[string]any); !ok {
+			return badRequest(typeInvalidValue, "attribute %q needs an object value", t.key)
+		}
+	}
 	for _, i := range idx {
-		m := elems[i].(map[string]any)
-		switch {
-		case t.sub != nil:
-			setKey(m, t.sub.Name(), value)
-		default:
-			obj, ok := value.(map[string]any)
-			if !ok {
-				return badRequest(typeInvalidValue, "attribute %q needs an object value", t.key)
+		l.change(i, func(e any) any {
+			m := e.(map[string]any)
+			if t.sub != nil {
+				setKey(m, t.sub.Name(), value)
+				return m
 			}
 			if !merge {
 				m = map[string]any{}
@@ -546,38 +485,45 @@ func (t *target) setSelected(value any, merge bool) error {
 			for k, v := range obj {
 				setKey(m, k, v)
 			}
-			elems[i] = m
-		}
+			return m
+		})
 	}
-	t.container[t.key] = elems
+	l.publish()
 	return nil
 }
 
 func (t *target) remove(value any) error {
 	switch {
 	case t.valueSel != nil:
-		elems := t.elements()
-		idx := t.matched(elems)
+		l := t.st.list(t)
+		idx := l.matched(t.valueSel)
 		if t.sub != nil {
+			name := t.sub.Name()
 			for _, i := range idx {
-				m := elems[i].(map[string]any)
-				if k, ok := lookupKey(m, t.sub.Name()); ok {
-					delete(m, k)
-				}
+				l.change(i, func(e any) any {
+					m := e.(map[string]any)
+					if k, ok := lookupKey(m, name); ok {
+						delete(m, k)
+					}
+					return m
+				})
 			}
 			return nil
 		}
-		t.container[t.key] = without(elems, idx)
+		for _, i := range idx {
+			l.remove(i)
+		}
+		l.publish()
 	case t.sub != nil:
 		name := t.sub.Name()
 		if t.attr.MultiValued() {
-			for _, e := range t.elements() {
+			t.st.list(t).changeAll(func(e any) {
 				if m, ok := e.(map[string]any); ok {
 					if k, found := lookupKey(m, name); found {
 						delete(m, k)
 					}
 				}
-			}
+			})
 			return nil
 		}
 		if m, ok := t.container[t.key].(map[string]any); ok {
@@ -588,36 +534,22 @@ func (t *target) remove(value any) error {
 	case t.attr.MultiValued() && value != nil:
 		// Entra ID removes members by listing them in the value:
 		// {"op":"Remove","path":"members","value":[{"value":"<id>"}]}.
-		elems := t.elements()
-		drop := make(map[string]bool)
-		for _, v := range asList(value) {
-			drop[elementIdentity(v, true)] = true
+		l := t.st.list(t)
+		values := asList(value)
+		ids := make([]string, len(values))
+		for i, v := range values {
+			ids[i] = elementIdentity(v, true)
 		}
-		var idx []int
-		for i, e := range elems {
-			if drop[elementIdentity(e, true)] {
-				idx = append(idx, i)
-			}
+		for _, i := range l.withValues(ids) {
+			l.remove(i)
 		}
-		t.container[t.key] = without(elems, idx)
+		l.publish()
+	case t.attr.MultiValued():
+		t.st.list(t).removeAll()
 	default:
 		delete(t.container, t.key)
 	}
 	return nil
-}
-
-func without(elems []any, idx []int) []any {
-	drop := make(map[int]bool, len(idx))
-	for _, i := range idx {
-		drop[i] = true
-	}
-	out := make([]any, 0, len(elems))
-	for i, e := range elems {
-		if !drop[i] {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // elementIdentity is what makes two elements of a multi-valued attribute
@@ -661,51 +593,4 @@ func mentionsPrimary(v any) bool {
 		}
 	}
 	return false
-}
-
-// patchState carries what one PATCH request's operations share: the
-// identity sets of multi-valued attributes, so that many add operations on
-// one attribute stay linear instead of comparing each new value with the
-// whole list again.
-type patchState struct {
-	ids map[idKey]*idSet
-}
-
-type idKey struct {
-	container uintptr // the map's identity
-	key       string
-}
-
-// idSet is valid for exactly the element slice it was built from.
-type idSet struct {
-	n     int
-	first *any
-	have  map[string]bool
-}
-
-func (st *patchState) identities(container map[string]any, key string, elems []any, byValue bool) map[string]bool {
-	if st != nil && st.ids != nil {
-		if c := st.ids[idKey{reflect.ValueOf(container).Pointer(), key}]; c != nil && c.n == len(elems) && (c.n == 0 || c.first == &elems[0]) {
-			return c.have
-		}
-	}
-	have := make(map[string]bool, len(elems))
-	for _, e := range elems {
-		have[elementIdentity(e, byValue)] = true
-	}
-	return have
-}
-
-func (st *patchState) remember(container map[string]any, key string, elems []any, have map[string]bool) {
-	if st == nil {
-		return
-	}
-	if st.ids == nil {
-		st.ids = map[idKey]*idSet{}
-	}
-	c := &idSet{n: len(elems), have: have}
-	if len(elems) > 0 {
-		c.first = &elems[0]
-	}
-	st.ids[idKey{reflect.ValueOf(container).Pointer(), key}] = c
 }
