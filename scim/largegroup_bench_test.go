@@ -110,7 +110,7 @@ func BenchmarkPatchMemberLargeGroup(b *testing.B) {
 
 // seedLargeGroup creates members users u… in group "big" and pool more
 // users p… outside it, straight through the store.
-func seedLargeGroup(b *testing.B, st store.Store, scope store.Scope, members, pool int) {
+func seedLargeGroup(b testing.TB, st store.Store, scope store.Scope, members, pool int) {
 	b.Helper()
 	ctx := context.Background()
 	const chunk = 5000

@@ -1,0 +1,260 @@
+package scim
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/store"
+	"github.com/scimkit/scimkit/store/memory"
+)
+
+// randomEmailOp is one PATCH operation on emails, drawn from small pools
+// of values and types so that operations collide: duplicates, filters
+// matching several elements, elements changed and removed again.
+func randomEmailOp(r *rand.Rand) patchOp {
+	v := func() string { return fmt.Sprintf("v%d@x.io", r.IntN(6)) }
+	typ := func() string { return fmt.Sprintf("t%d", r.IntN(3)) }
+	el := func() map[string]any {
+		m := map[string]any{"value": v(), "type": typ()}
+		if r.IntN(4) == 0 {
+			m["primary"] = true
+		}
+		return m
+	}
+	path := func(p string) patchOp { return patchOp{path: p, hasPath: true} }
+	var op patchOp
+	switch r.IntN(14) {
+	case 0, 1, 2:
+		op = path("emails")
+		op.op, op.value = "add", []any{el(), el()}
+	case 3:
+		op = path(fmt.Sprintf(`emails[value eq %q].display`, v()))
+		op.op, op.value = "replace", fmt.Sprint("d", r.IntN(3))
+	case 4:
+		op = path(fmt.Sprintf(`emails[type eq %q].value`, typ()))
+		op.op, op.value = "replace", v()
+	case 5:
+		op = path(fmt.Sprintf(`emails[value eq %q]`, v()))
+		op.op = "remove"
+	case 6:
+		op = path("emails")
+		op.op, op.value = "remove", []any{map[string]any{"value": v()}}
+	case 7:
+		op = path(fmt.Sprintf(`emails[value eq %q].primary`, v()))
+		op.op, op.value = "replace", true
+	case 8:
+		op = path("emails.display")
+		op.op, op.value = "replace", "all"
+	case 9:
+		op = path(fmt.Sprintf(`emails[type eq %q].display`, typ()))
+		op.op = "remove"
+	case 10:
+		op = path("emails")
+		op.op, op.value = "replace", []any{el(), el()}
+	case 11:
+		op = path(fmt.Sprintf(`emails[type eq %q]`, typ()))
+		op.op, op.value = "add", map[string]any{"display": "merged", "value": v()}
+	case 12:
+		op = path(fmt.Sprintf(`emails[value co %q or type eq %q]`, fmt.Sprint(r.IntN(6)), typ()))
+		op.op, op.value = "replace", map[string]any{"value": v(), "type": typ()}
+	default:
+		op = patchOp{op: "add", value: map[string]any{"emails": []any{el()}}}
+	}
+	return op
+}
+
+// TestPatchIndexesMatchFreshState: a PATCH applied at once, where each
+// multi-valued attribute keeps its indexes from one operation to the next,
+// ends where applying its operations one PATCH at a time (every index
+// built afresh) ends, for random sequences of colliding operations.
+func TestPatchIndexesMatchFreshState(t *testing.T) {
+	h := newPatchTestHandler(t)
+	compared := 0
+	for seed := range uint64(400) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		cur := patchTestUser(t, h, 4)
+		ops := make([]patchOp, 2+r.IntN(12))
+		for i := range ops {
+			ops[i] = randomEmailOp(r)
+		}
+		// One operation at a time; sequences with an invalid intermediate
+		// state (two primary values, no match) are not comparable.
+		step, ok := cur, true
+		for _, op := range ops {
+			d, err := h.applyPatch(h.users, step, []patchOp{op})
+			if err != nil {
+				ok = false
+				break
+			}
+			step = &store.Resource{Type: store.User, ID: "x", Attributes: d.attrs}
+		}
+		if !ok {
+			continue
+		}
+		compared++
+		d, err := h.applyPatch(h.users, cur, ops)
+		require.NoError(t, err, "seed %d: %+v", seed, ops)
+		require.Equal(t, step.Attributes, d.attrs, "seed %d: %+v", seed, ops)
+	}
+	t.Logf("%d sequences compared", compared)
+	assert.Greater(t, compared, 100, "too few comparable sequences")
+}
+
+func newPatchTestHandler(t testing.TB) *Handler {
+	t.Helper()
+	h, err := NewHandler(Config{Store: memory.New(), Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return h
+}
+
+// patchTestUser is a user with n emails b<i>@x.io of type "work".
+func patchTestUser(t testing.TB, h *Handler, n int) *store.Resource {
+	t.Helper()
+	emails := make([]any, n)
+	for i := range emails {
+		emails[i] = map[string]any{"value": fmt.Sprintf("b%d@x.io", i), "type": "work"}
+	}
+	d, err := h.decodeResource(h.users, map[string]any{
+		"schemas": []any{UserSchema}, "userName": "bob@example.com", "emails": emails,
+	}, true)
+	require.NoError(t, err)
+	return &store.Resource{Type: store.User, ID: "x", Attributes: d.attrs}
+}
+
+// TestPatchInterleavedAllocations: applying a PATCH that alternates add
+// with replace or remove on a user with 20k emails allocates about what
+// one add of the same values does; before the indexes survived from one
+// operation to the next, it allocated 100 times more. Allocation counts
+// are deterministic, unlike time.
+func TestPatchInterleavedAllocations(t *testing.T) {
+	const emails, pairs = 20000, 500
+	h := newPatchTestHandler(t)
+	cur := patchTestUser(t, h, emails)
+	added := func(i int) []any { return []any{map[string]any{"value": fmt.Sprintf("n%d@x.io", i)}} }
+	var baseline []patchOp
+	all := []any{}
+	for i := range pairs {
+		all = append(all, added(i)...)
+	}
+	baseline = append(baseline, patchOp{op: "add", path: "emails", hasPath: true, value: all})
+	cases := []struct {
+		name  string
+		other func(i int) patchOp
+	}{
+		{"replace emails[value eq].display", func(i int) patchOp {
+			return patchOp{op: "replace", path: fmt.Sprintf(`emails[value eq "b%d@x.io"].display`, i), hasPath: true, value: "d"}
+		}},
+		{"remove emails[value eq]", func(i int) patchOp {
+			return patchOp{op: "remove", path: fmt.Sprintf(`emails[value eq "b%d@x.io"]`, i), hasPath: true}
+		}},
+		{"remove emails by value", func(i int) patchOp {
+			return patchOp{op: "remove", path: "emails", hasPath: true, value: []any{map[string]any{"value": fmt.Sprintf("b%d@x.io", i)}}}
+		}},
+		{"replace emails[type eq].value", func(i int) patchOp {
+			return patchOp{op: "replace", path: fmt.Sprintf(`emails[type eq "t%d"].value`, i%50), hasPath: true, value: fmt.Sprintf("t%d@x.io", i)}
+		}},
+	}
+	base := testing.AllocsPerRun(2, func() {
+		_, err := h.applyPatch(h.users, cur, baseline)
+		require.NoError(t, err)
+	})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ops []patchOp
+			for i := range pairs {
+				ops = append(ops, patchOp{op: "add", path: "emails", hasPath: true, value: added(i)}, tc.other(i))
+			}
+			got := testing.AllocsPerRun(2, func() {
+				_, err := h.applyPatch(h.users, cur, ops)
+				require.NoError(t, err)
+			})
+			t.Logf("baseline %.0f allocations, interleaved %.0f", base, got)
+			assert.LessOrEqual(t, got, 3*base, "%d operations on %d emails", len(ops), emails)
+		})
+	}
+}
+
+// TestPatchPrimaryDemotion pins RFC 7644 §3.5.2 as PATCH applies it (an
+// operation that makes a value primary whose content was not primary
+// before demotes the values that were), now that it is computed from the
+// primary values and what the operation changed rather than by comparing
+// the whole attribute before and after each operation.
+func TestPatchPrimaryDemotion(t *testing.T) {
+	h := newPatchTestHandler(t)
+	d, err := h.decodeResource(h.users, map[string]any{
+		"schemas": []any{UserSchema}, "userName": "bob@example.com", "emails": []any{
+			map[string]any{"value": "a@x.io", "type": "work", "primary": true},
+			map[string]any{"value": "b@x.io", "type": "work"},
+			map[string]any{"value": "c@x.io", "type": "home"},
+		},
+	}, true)
+	require.NoError(t, err)
+	cur := &store.Resource{Type: store.User, ID: "x", Attributes: d.attrs}
+	at := func(p string, v any) patchOp { return patchOp{op: "replace", path: p, hasPath: true, value: v} }
+	add := func(p string, v any) patchOp { return patchOp{op: "add", path: p, hasPath: true, value: v} }
+	email := func(v string, primary any) map[string]any {
+		m := map[string]any{"value": v}
+		if primary != nil {
+			m["primary"] = primary
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		ops  []patchOp
+		want []string // value, with a * when primary
+	}{
+		{"add a primary value", []patchOp{add("emails", []any{email("d@x.io", true)})},
+			[]string{"a@x.io", "b@x.io", "c@x.io", "d@x.io*"}},
+		{"set primary on another value", []patchOp{at(`emails[value eq "b@x.io"].primary`, true)},
+			[]string{"a@x.io", "b@x.io*", "c@x.io"}},
+		{"set primary on the primary value and another", []patchOp{add(`emails[type eq "work"]`, map[string]any{"primary": true})},
+			[]string{"a@x.io", "b@x.io*", "c@x.io"}},
+		{"set primary on the primary value again", []patchOp{at(`emails[value eq "a@x.io"].primary`, true)},
+			[]string{"a@x.io*", "b@x.io", "c@x.io"}},
+		{"replace keeping the primary value", []patchOp{at("emails", []any{
+			map[string]any{"value": "a@x.io", "type": "work", "primary": true}, email("x@x.io", false)})},
+			[]string{"a@x.io*", "x@x.io"}},
+		{"replace with a new primary value", []patchOp{at("emails", []any{
+			map[string]any{"value": "a@x.io", "type": "work", "primary": true}, email("x@x.io", true)})},
+			[]string{"a@x.io", "x@x.io*"}},
+		{"change the primary value", []patchOp{at(`emails[primary eq true].value`, "z@x.io")},
+			[]string{"z@x.io*", "b@x.io", "c@x.io"}},
+		{"add a non-primary copy", []patchOp{add("emails", []any{map[string]any{"value": "a@x.io", "type": "work", "primary": false}})},
+			[]string{"a@x.io*", "b@x.io", "c@x.io", "a@x.io"}},
+		{"remove the primary value, add another", []patchOp{
+			{op: "remove", path: `emails[value eq "a@x.io"]`, hasPath: true},
+			add("emails", []any{email("d@x.io", true)}),
+			at(`emails[value eq "c@x.io"].display`, "C"),
+		}, []string{"b@x.io", "c@x.io", "d@x.io*"}},
+		{"unset every primary, then set one", []patchOp{at("emails.primary", false), at(`emails[value eq "c@x.io"].primary`, true)},
+			[]string{"a@x.io", "b@x.io", "c@x.io*"}},
+		{"primary moves along operations", []patchOp{
+			add("emails", []any{email("d@x.io", true)}),
+			at(`emails[value eq "b@x.io"].primary`, true),
+			add("emails", []any{email("e@x.io", nil)}),
+			at(`emails[value eq "d@x.io"].primary`, true),
+		}, []string{"a@x.io", "b@x.io", "c@x.io", "d@x.io*", "e@x.io"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := h.applyPatch(h.users, cur, tc.ops)
+			require.NoError(t, err)
+			var got []string
+			for _, e := range d.attrs["emails"].([]any) {
+				m := e.(map[string]any)
+				s := m["value"].(string)
+				if m["primary"] == true {
+					s += "*"
+				}
+				got = append(got, s)
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
