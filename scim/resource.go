@@ -96,10 +96,6 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPrimary(rt, body); err != nil {
-		return nil, err
-	}
-
 	required := requiredAttr(rt)
 	if v, ok := body[required].(string); !ok || strings.TrimSpace(v) == "" {
 		return nil, badRequest(typeInvalidValue, "attribute %q is required and must be a non-empty string", required)
@@ -177,6 +173,11 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 			dedupeValues(ext.Attributes, v.(map[string]any))
 			out.attrs[ext.ID] = v
 		}
+	}
+	// After dedupeValues: copies of one value, one of them primary, are
+	// one primary value.
+	if err := checkPrimary(rt, out.attrs); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
