@@ -102,6 +102,14 @@ func TestHostilePatchCostIsLinear(t *testing.T) {
 			return fmt.Sprintf(`{"op":"add","path":"emails","value":[{"value":"n%d@x.io","primary":true}]},`, i) +
 				fmt.Sprintf(`{"op":"replace","path":"emails[value eq \"b%d@x.io\"].type","value":"home"}`, i)
 		}), http.StatusOK},
+		// Filters no index answers visit the whole list: past the work
+		// budget of the PATCH, it is refused, early.
+		{"user with 20k emails: add / replace emails[value co].display", seedEmails, emailBaseline, ops(func(i int) string {
+			return addEmail(i) + fmt.Sprintf(`{"op":"replace","path":"emails[value co \"b%d@\"].display","value":"d%d"}`, i, i)
+		}), http.StatusBadRequest},
+		{"user with 20k emails: replace every emails.display", seedEmails, emailBaseline, ops(func(i int) string {
+			return addEmail(i) + fmt.Sprintf(`{"op":"replace","path":"emails.display","value":"d%d"}`, i)
+		}), http.StatusBadRequest},
 		{"group with 20k members: add / remove members[value eq]", seedGroup, memberBaseline, ops(func(i int) string {
 			// Adding and then removing p… makes the PATCH order-dependent:
 			// it takes the general path, not the member delta.
@@ -116,9 +124,16 @@ func TestHostilePatchCostIsLinear(t *testing.T) {
 			e := newHostileEnv(t, scim.Config{})
 			path := tc.seed(e)
 			assert.Less(t, len(tc.body), 80<<10, "the PATCH is about 60 KB")
-			base := e.patchCost(path, tc.baseline, tc.status)
+			baseStatus := tc.status
+			if baseStatus == http.StatusBadRequest {
+				baseStatus = http.StatusOK
+				if path != "/Users/"+e.bobID {
+					baseStatus = http.StatusNoContent
+				}
+			}
+			base := e.patchCost(path, tc.baseline, baseStatus)
 			for range 2 {
-				if c := e.patchCost(path, tc.baseline, tc.status); c.d < base.d {
+				if c := e.patchCost(path, tc.baseline, baseStatus); c.d < base.d {
 					base = c
 				}
 			}
@@ -136,4 +151,26 @@ func TestHostilePatchCostIsLinear(t *testing.T) {
 				"a %d-byte PATCH allocated %d bytes, a baseline PATCH of the same resource %d", len(tc.body), hostile.alloc, base.alloc)
 		})
 	}
+}
+
+// TestPatchWorkBudgetLetsHonestPatchesThrough: a few operations whose
+// filters visit a whole list of 20,000 values are well inside the budget;
+// a refused PATCH says why and changes nothing.
+func TestPatchWorkBudgetLetsHonestPatchesThrough(t *testing.T) {
+	t.Parallel()
+	e := newHostileEnv(t, scim.Config{})
+	list := repeatJoin(20000, ",", func(i int) string { return fmt.Sprintf(`{"value":"b%d@x.io","type":"work"}`, i) })
+	e.must(http.StatusOK, "PUT", "/Users/"+e.bobID, `{"schemas":["`+userURN+`"],"userName":"bob@example.com","emails":[`+list+`]}`)
+	honest := patchJSON(repeatJoin(8, ",", func(i int) string {
+		return fmt.Sprintf(`{"op":"replace","path":"emails[value co \"b%d@\"].display","value":"d%d"}`, i, i)
+	}))
+	e.must(http.StatusOK, "PATCH", "/Users/"+e.bobID, honest)
+	before := e.must(http.StatusOK, "GET", "/Users/"+e.bobID, "").raw
+	hostile := patchJSON(repeatJoin(400, ",", func(i int) string {
+		return fmt.Sprintf(`{"op":"replace","path":"emails[value co \"b%d@\"].display","value":"x%d"}`, i, i)
+	}))
+	r := e.send("PATCH", "/Users/"+e.bobID, hostile)
+	requireError(t, r, http.StatusBadRequest, "tooMany")
+	assert.Contains(t, r.body["detail"], "send fewer operations per request")
+	assert.Equal(t, before, e.must(http.StatusOK, "GET", "/Users/"+e.bobID, "").raw, "nothing changed")
 }

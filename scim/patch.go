@@ -99,6 +99,7 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 		doc["members"] = members
 	}
 	st := &patchState{}
+	budget := patchWorkBudget(doc, ops)
 	for _, op := range ops {
 		var err error
 		if op.hasPath {
@@ -111,6 +112,10 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 		}
 		// Only an operation that sets primary can demote others.
 		st.endOp(op.op != "remove" && (mentionsPrimary(op.value) || strings.Contains(strings.ToLower(op.path), "primary")))
+		if st.work > budget {
+			return nil, badRequest(typeTooMany, "this PATCH examines more than %d elements of multi-valued attributes "+
+				"(operations whose filters no index answers, each over the whole list); send fewer operations per request", budget)
+		}
 	}
 	st.flush()
 	d, err := h.decodeResource(rt, doc, false)
@@ -124,6 +129,45 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 	}
 	return d, nil
 }
+
+// patchWorkBudget is how many elements the passes of one PATCH over whole
+// multi-valued lists may visit: patchWorkFactor times what the request
+// and the resource hold (the elements of doc's multi-valued attributes,
+// the operations and their values), plus a floor. Most operations are
+// answered from indexes and visit nothing; one whose filter no index
+// answers (co, sw, not, ...) visits the whole list, and a thousand of those
+// on a list of 100,000 would cost operations × size. Past the budget the
+// PATCH is refused (400 tooMany), so its cost stays linear in the size of
+// the request and the resource, whatever its operations.
+func patchWorkBudget(doc map[string]any, ops []patchOp) int {
+	n := len(ops)
+	var count func(v any, depth int)
+	count = func(v any, depth int) {
+		switch x := v.(type) {
+		case []any:
+			n += len(x)
+		case map[string]any:
+			if depth < 2 {
+				for _, e := range x {
+					count(e, depth+1)
+				}
+			}
+		}
+	}
+	count(doc, 0)
+	for _, op := range ops {
+		count(op.value, 1)
+	}
+	return patchWorkFactor*n + patchWorkFloor
+}
+
+// patchWorkFactor and patchWorkFloor shape patchWorkBudget: every list may
+// be passed over 16 times in one PATCH, and any PATCH may visit 65,536
+// elements.
+const (
+	patchWorkFactor = 16
+	patchWorkFloor  = 1 << 16
+)
 
 func primaryFlag(m map[string]any) bool {
 	k, ok := lookupKey(m, "primary")

@@ -70,6 +70,10 @@ type mvList struct {
 	opDelta map[string]int
 	opPrim  []int
 	inOp    bool
+
+	// work counts the elements the PATCH's passes over whole lists have
+	// visited (patchState.work).
+	work *int
 }
 
 type subIndex struct {
@@ -83,6 +87,10 @@ type patchState struct {
 	lists   map[listKey]*mvList
 	order   []*mvList // in order of creation, for a deterministic flush
 	touched []*mvList // by the current operation
+	// work is the number of elements visited by passes over whole lists
+	// (a filter no index answers, a change of every element, building an
+	// index), which applyPatch holds to its budget (patchWorkBudget).
+	work int
 }
 
 type listKey struct {
@@ -96,7 +104,7 @@ func (st *patchState) list(t *target) *mvList {
 	k := listKey{reflect.ValueOf(t.container).Pointer(), t.key}
 	l := st.lists[k]
 	if l == nil || !l.current() {
-		l = &mvList{container: t.container, key: t.key, byValue: t.key == "members"}
+		l = &mvList{container: t.container, key: t.key, byValue: t.key == "members", work: &st.work}
 		_, l.primary = subAttr(t.attr, "primary")
 		l.load(t.elements(), t.container[t.key] != nil)
 		if st.lists == nil {
@@ -157,6 +165,9 @@ func (l *mvList) removeAll() {
 
 // each calls f with the position and content of every live element.
 func (l *mvList) each(f func(i int, e any)) {
+	if l.work != nil {
+		*l.work += len(l.elems)
+	}
 	for i, e := range l.elems {
 		if e != tombstone {
 			f(i, e)
