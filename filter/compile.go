@@ -26,23 +26,22 @@ type Filter struct {
 	lookupOK bool
 }
 
-// Compile compiles an expression that was already parsed with
-// github.com/scim2/filter-parser/v2 (for example the value expression of a
-// PATCH path). String compare values are expected as that parser produces
-// them, with JSON escape sequences still in place; Compile decodes them.
-// Every error wraps ErrInvalidFilter.
-func Compile(expr filterparser.Expression, opts ...Option) (*Filter, error) {
+// compileExpr compiles an expression that was already parsed with
+// filter-parser. String compare values are expected as that parser
+// produces them, with JSON escape sequences still in place; it decodes
+// them. Every error wraps ErrInvalidFilter.
+func compileExpr(expr filterparser.Expression, opts ...Option) (*Filter, error) {
 	cfg := newConfig(opts)
 	return compileFilter(expr, scope{set: cfg.schemas}, func() string { return exprString(expr) })
 }
 
-// CompileValueFilter compiles the filter of a value path, the part in
+// compileValueFilter compiles the filter of a value path, the part in
 // brackets of emails[type eq "work"], to be matched against ONE element of
 // the multi-valued complex attribute parent (such as "emails" or "members",
 // optionally URN-qualified). Attribute names in expr are sub-attributes of
 // parent. It serves PATCH paths like members[value eq "2819c223"]. Every
 // error wraps ErrInvalidFilter.
-func CompileValueFilter(parent string, expr filterparser.Expression, opts ...Option) (*Filter, error) {
+func compileValueFilter(parent string, expr filterparser.Expression, opts ...Option) (*Filter, error) {
 	cfg := newConfig(opts)
 	if err := cfg.checkLength(parent, "attribute path"); err != nil {
 		return nil, err
@@ -64,6 +63,29 @@ func CompileValueFilter(parent string, expr filterparser.Expression, opts ...Opt
 		return nil, asError(parent, err)
 	}
 	return compileFilter(expr, sc, func() string { return exprString(expr) })
+}
+
+// Equal returns the filter `attr eq value`, whatever value contains: what
+// Parse(attr + ` eq "` + value + `"`) would give for a value that needed no
+// escaping, without writing and parsing the text. attr is an attribute
+// path; options are those of Parse. Every error wraps ErrInvalidFilter.
+func Equal(attr, value string, opts ...Option) (*Filter, error) {
+	cfg := newConfig(opts)
+	if err := cfg.checkLength(attr, "attribute path"); err != nil {
+		return nil, err
+	}
+	ap, err := safeParseAttrPath(attr)
+	if err != nil {
+		return nil, parserError(attr, attr, 0, err, "invalid attribute path")
+	}
+	if strings.ContainsRune(value, '\\') {
+		// Compare values are decoded as the parser leaves them: with
+		// JSON escape sequences in place.
+		quoted, _ := json.Marshal(value) // a string always marshals
+		value = string(quoted[1 : len(quoted)-1])
+	}
+	expr := &filterparser.AttributeExpression{AttributePath: ap, Operator: filterparser.EQ, CompareValue: value}
+	return compileFilter(expr, scope{set: cfg.schemas}, func() string { return exprString(expr) })
 }
 
 func compileFilter(expr filterparser.Expression, sc scope, text func() string) (*Filter, error) {
@@ -100,10 +122,10 @@ func (f *Filter) String() string {
 	return b.String()
 }
 
-// Expression returns the parsed expression the filter was compiled from.
+// expression returns the parsed expression the filter was compiled from.
 // For filters from Parse it is the expression after this package's
 // rewrites (see the package documentation). Callers must not modify it.
-func (f *Filter) Expression() filterparser.Expression {
+func (f *Filter) expression() filterparser.Expression {
 	if f == nil {
 		return nil
 	}

@@ -133,7 +133,7 @@ func TestCompileErrors(t *testing.T) {
 		&filterparser.ValuePath{AttributePath: filterparser.AttributePath{AttributeName: "emails", SubAttribute: &str}, ValueFilter: &filterparser.AttributeExpression{AttributePath: filterparser.AttributePath{AttributeName: "a"}, Operator: "pr"}},
 	}
 	for i, e := range cases {
-		f, err := Compile(e)
+		f, err := compileExpr(e)
 		assert.Nil(t, f, "case %d", i)
 		assert.ErrorIs(t, err, ErrInvalidFilter, "case %d", i)
 		var fe *Error
@@ -149,11 +149,11 @@ func TestCompileParsedExpression(t *testing.T) {
 	// and float64 and escapes left in strings.
 	expr, err := filterparser.ParseFilter([]byte(`displayName eq "a\"b" and urn:example:params:scim:schemas:extension:test:2.0:User:level ge 7 and urn:example:params:scim:schemas:extension:test:2.0:User:score lt 4.5`))
 	require.NoError(t, err)
-	f, err := Compile(expr, userOpt)
+	f, err := compileExpr(expr, userOpt)
 	require.NoError(t, err)
 	doc := userDoc()
 	doc["displayName"] = `a"b`
 	assert.True(t, f.Match(doc))
 	assert.Equal(t, `displayName eq "a\"b" and urn:example:params:scim:schemas:extension:test:2.0:User:level ge 7 and urn:example:params:scim:schemas:extension:test:2.0:User:score lt 4.5`, f.String())
-	assert.Same(t, expr, f.Expression())
+	assert.Same(t, expr, f.expression())
 }

@@ -326,7 +326,7 @@ func TestMatch(t *testing.T) {
 			assert.Equal(t, f.String(), g.String())
 
 			// Compile over the returned expression gives the same filter.
-			h, err := Compile(f.Expression(), opts...)
+			h, err := compileExpr(f.expression(), opts...)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, h.Match(tc.doc()))
 		})
@@ -377,7 +377,7 @@ func TestNilFilterMatchesEverything(t *testing.T) {
 	var f *Filter
 	assert.True(t, f.Match(userDoc()))
 	assert.Equal(t, "", f.String())
-	assert.Nil(t, f.Expression())
+	assert.Nil(t, f.expression())
 	_, _, ok := f.Equalities()
 	assert.False(t, ok)
 }

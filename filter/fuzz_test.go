@@ -73,12 +73,12 @@ func FuzzPaths(f *testing.F) {
 		if err != nil {
 			checkParseError(t, "ParsePatchPath", text, err, true)
 		} else {
-			if p.AttributePath.AttributeName == "" {
+			if p.Attribute == "" {
 				t.Fatalf("ParsePatchPath(%q) has no attribute name", text)
 			}
-			if p.ValueExpression != nil {
+			if p.HasValueFilter() {
 				for _, o := range opts {
-					if _, err := CompileValueFilter("emails", p.ValueExpression, o...); err != nil {
+					if _, err := p.ValueFilter("emails", o...); err != nil {
 						checkParseError(t, "CompileValueFilter", text, err, false)
 					}
 				}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	filterparser "github.com/scim2/filter-parser/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -109,7 +108,7 @@ func TestErrorsQuoteAPrefix(t *testing.T) {
 		{"CompileValueFilter/unknown sub-attribute", func() error {
 			p, err := ParsePatchPath(`emails[` + long + ` eq "x"]`)
 			require.NoError(t, err)
-			_, err = CompileValueFilter("emails", p.ValueExpression, userOpt)
+			_, err = p.ValueFilter("emails", userOpt)
 			return err
 		}, "no sub-attribute"},
 	} {
@@ -128,34 +127,45 @@ func TestExcerpt(t *testing.T) {
 }
 
 func TestParsePatchPath(t *testing.T) {
-	sub := func(s string) *string { return &s }
 	for _, tc := range []struct {
 		in   string
-		want filterparser.Path // checked when ValueExpression is nil
-		vf   string            // the value filter's rendering, when there is one
+		want PatchPath // without its value filter
+		vf   string    // the value filter's rendering, when there is one
+		eqs  map[string]any
 	}{
-		{in: "title", want: filterparser.Path{AttributePath: filterparser.AttributePath{AttributeName: "title"}}},
-		{in: " name.givenName ", want: filterparser.Path{AttributePath: filterparser.AttributePath{AttributeName: "name", SubAttribute: sub("givenName")}}},
+		{in: "title", want: PatchPath{Attribute: "title"}},
+		{in: " name.givenName ", want: PatchPath{Attribute: "name", Sub: "givenName"}},
 		{in: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-			want: filterparser.Path{AttributePath: filterparser.AttributePath{AttributeName: "department",
-				URIPrefix: sub("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")}}},
-		{in: `members[value eq "2819c223"]`, vf: `value eq "2819c223"`},
-		{in: `emails[type eq "work"].value`, want: filterparser.Path{SubAttribute: sub("value")}, vf: `type eq "work"`},
+			want: PatchPath{URN: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", Attribute: "department"}},
+		{in: `members[value eq "2819c223"]`, want: PatchPath{Attribute: "members"}, vf: `value eq "2819c223"`,
+			eqs: map[string]any{"value": "2819c223"}},
+		{in: `emails[type eq "work"].value`, want: PatchPath{Attribute: "emails", Sub: "value"}, vf: `type eq "work"`,
+			eqs: map[string]any{"type": "work"}},
 		// Beyond the fast path: filter-parser.
-		{in: `emails[type eq "work" and value co "@example.com"]`, vf: `type eq "work" and value co "@example.com"`},
-		{in: `addresses[type eq "work"].streetAddress`, want: filterparser.Path{SubAttribute: sub("streetAddress")}, vf: `type eq "work"`},
-		{in: `emails[primary eq true]`, vf: `primary eq true`},
+		{in: `emails[type eq "work" and value co "@example.com"]`, want: PatchPath{Attribute: "emails"},
+			vf: `type eq "work" and value co "@example.com"`},
+		{in: `emails[type eq "work" and value eq "a@b.c"]`, want: PatchPath{Attribute: "emails"},
+			vf: `type eq "work" and value eq "a@b.c"`, eqs: map[string]any{"type": "work", "value": "a@b.c"}},
+		{in: `emails[type eq "a" and Type eq "b"]`, want: PatchPath{Attribute: "emails"}, vf: `type eq "a" and Type eq "b"`},
+		{in: `addresses[type eq "work"].streetAddress`, want: PatchPath{Attribute: "addresses", Sub: "streetAddress"},
+			vf: `type eq "work"`, eqs: map[string]any{"type": "work"}},
+		{in: `emails[primary eq true]`, want: PatchPath{Attribute: "emails"}, vf: `primary eq true`, eqs: map[string]any{"primary": true}},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			p, err := ParsePatchPath(tc.in)
 			require.NoError(t, err)
-			if tc.vf == "" {
-				assert.Equal(t, tc.want, p)
-				return
+			assert.Equal(t, tc.vf != "", p.HasValueFilter())
+			if tc.vf != "" {
+				assert.Equal(t, tc.vf, exprString(p.expr))
 			}
-			require.NotNil(t, p.ValueExpression)
-			assert.Equal(t, tc.vf, exprString(p.ValueExpression))
-			assert.Equal(t, tc.want.SubAttribute, p.SubAttribute)
+			eqs, ok := p.Equalities()
+			assert.Equal(t, tc.eqs != nil, ok)
+			if tc.eqs != nil {
+				assert.Equal(t, tc.eqs, eqs)
+			}
+			got := *p
+			got.expr = nil
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }

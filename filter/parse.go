@@ -1,7 +1,7 @@
 package filter
 
 import (
-	"github.com/scimkit/scimkit/internal/fastpath"
+	"github.com/scimkit/scimkit/filter/internal/fastpath"
 
 	"errors"
 	"fmt"

@@ -5,7 +5,7 @@ import (
 
 	filterparser "github.com/scim2/filter-parser/v2"
 
-	"github.com/scimkit/scimkit/internal/fastpath"
+	"github.com/scimkit/scimkit/filter/internal/fastpath"
 )
 
 // Path is a resolved attribute path, [URN:]attr[.sub], such as
@@ -54,21 +54,101 @@ func parsePath(s string, cfg *config) (*Path, error) {
 	return &Path{rp: rp}, nil
 }
 
+// PatchPath is the path of a PATCH operation, parsed: which attribute,
+// sub-attribute and value filter it names. The attribute is not resolved
+// against schemas (the caller does that, and may refuse it first); the
+// value filter is compiled on request, against the attribute it belongs to.
+type PatchPath struct {
+	// URN is the schema URN the attribute is qualified with, "" for none.
+	URN string
+	// Attribute is the attribute name as written, without its URN.
+	Attribute string
+	// Sub is the sub-attribute, as written: "givenName" in name.givenName,
+	// "value" in emails[type eq "work"].value; "" for none.
+	Sub string
+
+	expr filterparser.Expression // the value filter, nil for none
+}
+
+// HasValueFilter reports whether the path has a value filter, the part
+// in brackets of emails[type eq "work"].
+func (p *PatchPath) HasValueFilter() bool { return p.expr != nil }
+
+// ValueFilter compiles the path's value filter to be matched against one
+// element of the multi-valued attribute parent (its canonical name, such
+// as "emails", or "urn:…:User:department"-style with its URN). Options are
+// those of Parse. It returns nil for a path without a value filter. Every
+// error wraps ErrInvalidFilter.
+func (p *PatchPath) ValueFilter(parent string, opts ...Option) (*Filter, error) {
+	if p.expr == nil {
+		return nil, nil
+	}
+	return compileValueFilter(parent, p.expr, opts...)
+}
+
+// Equalities reports whether the value filter is one `sub eq value`
+// comparison, or an `and` of them on distinct plain sub-attributes (no
+// URN, no further sub-attribute, none named twice in any case), and
+// returns the compared values by sub-attribute name as written: strings as the client wrote them between
+// the quotes (escape sequences not decoded), numbers, booleans and null as
+// parsed. They say what an element the filter selects holds, for PATCH
+// operations that create the element (RFC 7644 §3.5.2.1).
+func (p *PatchPath) Equalities() (map[string]any, bool) {
+	if p.expr == nil {
+		return nil, false
+	}
+	out := map[string]any{}
+	var walk func(e filterparser.Expression) bool
+	walk = func(e filterparser.Expression) bool {
+		switch x := e.(type) {
+		case *filterparser.AttributeExpression:
+			if x.Operator != filterparser.EQ || x.AttributePath.SubAttribute != nil || x.AttributePath.URIPrefix != nil {
+				return false
+			}
+			name := x.AttributePath.AttributeName
+			for k := range out {
+				if strings.EqualFold(k, name) {
+					return false
+				}
+			}
+			out[name] = x.CompareValue
+			return true
+		case *filterparser.LogicalExpression:
+			return x.Operator == filterparser.AND && walk(x.Left) && walk(x.Right)
+		}
+		return false
+	}
+	return out, walk(p.expr)
+}
+
 // ParsePatchPath parses the path of a PATCH operation (RFC 7644 section
 // 3.5.2): an attribute path such as "title", "name.givenName" or
 // "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
 // or a value path such as `members[value eq "2819c223"]` or
 // `emails[type eq "work"].value`. It only parses: the caller resolves the
-// attribute and compiles the value expression (CompileValueFilter).
+// attribute and compiles the value filter (PatchPath.ValueFilter).
 //
 // It applies the limits of Parse: a path longer than DefaultMaxLength
 // bytes (or the WithMaxLength limit) is refused before parsing, and so is
 // one whose parentheses and brackets nest more than 100 deep. Options
 // other than WithMaxLength have no effect. Every error wraps
 // ErrInvalidFilter and is an *Error.
-func ParsePatchPath(s string, opts ...Option) (filterparser.Path, error) {
+func ParsePatchPath(s string, opts ...Option) (*PatchPath, error) {
 	p, err := parsePatchPath(s, newConfig(opts))
-	return p, withKind(err, "invalid path")
+	if err != nil {
+		return nil, withKind(err, "invalid path")
+	}
+	out := &PatchPath{Attribute: p.AttributePath.AttributeName, expr: p.ValueExpression}
+	if p.AttributePath.URIPrefix != nil {
+		out.URN = *p.AttributePath.URIPrefix
+	}
+	switch {
+	case p.AttributePath.SubAttribute != nil:
+		out.Sub = *p.AttributePath.SubAttribute
+	case p.SubAttribute != nil:
+		out.Sub = *p.SubAttribute
+	}
+	return out, nil
 }
 
 func parsePatchPath(s string, cfg *config) (filterparser.Path, error) {

@@ -333,7 +333,7 @@ func TestCompileValueFilter(t *testing.T) {
 			if tc.opt != nil {
 				opts = append(opts, tc.opt)
 			}
-			f, err := CompileValueFilter(tc.parent, parse(tc.filter), opts...)
+			f, err := compileValueFilter(tc.parent, parse(tc.filter), opts...)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, f.Match(tc.el))
 			_, _, ok := f.Equalities()
@@ -344,7 +344,7 @@ func TestCompileValueFilter(t *testing.T) {
 	// From a PATCH path as filter-parser parses it.
 	p, err := filterparser.ParsePath([]byte(`members[value eq "2819c223"].display`))
 	require.NoError(t, err)
-	f, err := CompileValueFilter(p.AttributePath.String(), p.ValueExpression, groupOpt)
+	f, err := compileValueFilter(p.AttributePath.String(), p.ValueExpression, groupOpt)
 	require.NoError(t, err)
 	assert.True(t, f.Match(member))
 	assert.Equal(t, `value eq "2819c223"`, f.String())
@@ -373,7 +373,7 @@ func TestCompileValueFilterErrors(t *testing.T) {
 			if tc.opt != nil {
 				opts = append(opts, tc.opt)
 			}
-			f, err := CompileValueFilter(tc.parent, tc.expr, opts...)
+			f, err := compileValueFilter(tc.parent, tc.expr, opts...)
 			assert.Nil(t, f)
 			require.ErrorIs(t, err, ErrInvalidFilter)
 			assert.Contains(t, err.Error(), tc.reason)
@@ -410,7 +410,7 @@ func TestValueEqualities(t *testing.T) {
 			if tc.opt != nil {
 				opts = append(opts, tc.opt)
 			}
-			f, err := CompileValueFilter(tc.parent, e, opts...)
+			f, err := compileValueFilter(tc.parent, e, opts...)
 			require.NoError(t, err)
 			sub, values, ok := f.ValueEqualities()
 			assert.Equal(t, tc.ok, ok)

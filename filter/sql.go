@@ -118,7 +118,7 @@ func (f *Filter) SQL(t SQLTarget) (SQL, error) {
 			e = &filterparser.LogicalExpression{Left: e, Right: r, Operator: filterparser.AND}
 		}
 		set := f.schemas
-		res, err = Compile(e, func(c *config) { c.schemas = set })
+		res, err = compileExpr(e, func(c *config) { c.schemas = set })
 		if err != nil {
 			// Cannot happen: every part compiled before.
 			return SQL{Residual: f}, nil

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	fp "github.com/scim2/filter-parser/v2"
-
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
@@ -98,15 +96,20 @@ func memberValueFilter(rt *resourceType, path string) (string, bool) {
 		return "", false
 	}
 	p, err := filter.ParsePatchPath(path, rt.filterOpts...)
-	if err != nil || p.AttributePath.URIPrefix != nil || p.AttributePath.SubAttribute != nil || p.SubAttribute != nil {
+	if err != nil || p.URN != "" || p.Sub != "" {
 		return "", false
 	}
-	cmp, ok := p.ValueExpression.(*fp.AttributeExpression)
-	if !ok || cmp.Operator != fp.EQ || cmp.AttributePath.URIPrefix != nil || cmp.AttributePath.SubAttribute != nil ||
-		!strings.EqualFold(cmp.AttributePath.AttributeName, "value") {
+	eqs, ok := p.Equalities()
+	if !ok || len(eqs) != 1 {
 		return "", false
 	}
-	id, _ := cmp.CompareValue.(string)
+	var id string
+	for name, v := range eqs {
+		if !strings.EqualFold(name, "value") {
+			return "", false
+		}
+		id, _ = v.(string)
+	}
 	return id, id != "" && plainID(id)
 }
 

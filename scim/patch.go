@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
-	fp "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/jsonenc"
@@ -258,7 +257,7 @@ type target struct {
 	attr      schema.CoreAttribute
 	key       string                // canonical attribute name
 	valueSel  *filter.Filter        // the [filter] part, if any
-	selExpr   fp.Expression         // its AST, to build new elements from
+	selPath   *filter.PatchPath     // the path it is from, to build new elements from
 	sub       *schema.CoreAttribute // the .sub part, if any
 }
 
@@ -305,9 +304,9 @@ func resolveTarget(rt *resourceType, doc map[string]any, path string, create boo
 		return nil, badRequest(typeInvalidPath, "%v", err)
 	}
 	path = filter.Excerpt(path) // below, path is only quoted in error messages
-	name := p.AttributePath.AttributeName
-	if p.AttributePath.URIPrefix != nil {
-		name = *p.AttributePath.URIPrefix + ":" + name
+	name := p.Attribute
+	if p.URN != "" {
+		name = p.URN + ":" + name
 	}
 	ref, ok := rt.lookup(name)
 	if !ok {
@@ -334,21 +333,14 @@ func resolveTarget(rt *resourceType, doc map[string]any, path string, create boo
 		t.container[t.key] = t.container[k]
 		delete(t.container, k)
 	}
-	subName := ""
-	if p.AttributePath.SubAttribute != nil {
-		subName = *p.AttributePath.SubAttribute
-	}
-	if p.SubAttribute != nil {
-		subName = *p.SubAttribute
-	}
-	if subName != "" {
-		s, ok := subAttr(ref.attr, subName)
+	if p.Sub != "" {
+		s, ok := subAttr(ref.attr, p.Sub)
 		if !ok {
-			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(subName))
+			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(p.Sub))
 		}
 		t.sub = &s
 	}
-	if p.ValueExpression != nil {
+	if p.HasValueFilter() {
 		if !ref.attr.MultiValued() {
 			return nil, badRequest(typeInvalidPath, "path %q: a value filter needs a multi-valued attribute", path)
 		}
@@ -356,11 +348,11 @@ func resolveTarget(rt *resourceType, doc map[string]any, path string, create boo
 		if ref.ext != nil {
 			parent = ref.ext.ID + ":" + parent
 		}
-		f, err := filter.CompileValueFilter(parent, p.ValueExpression, rt.filterOpts...)
+		f, err := p.ValueFilter(parent, rt.filterOpts...)
 		if err != nil {
 			return nil, badRequest(typeInvalidPath, "path %q: %v", path, err)
 		}
-		t.valueSel, t.selExpr = f, p.ValueExpression
+		t.valueSel, t.selPath = f, p
 	}
 	return t, nil
 }
@@ -389,26 +381,19 @@ func asList(v any) []any {
 // replace of emails[type eq "work"].value on a user without a work email
 // creates it. It reports false for any other filter.
 func (t *target) newElement() (map[string]any, bool) {
-	out := map[string]any{}
-	var walk func(e fp.Expression) bool
-	walk = func(e fp.Expression) bool {
-		switch x := e.(type) {
-		case *fp.AttributeExpression:
-			if x.Operator != fp.EQ || x.AttributePath.SubAttribute != nil || x.AttributePath.URIPrefix != nil {
-				return false
-			}
-			s, ok := subAttr(t.attr, x.AttributePath.AttributeName)
-			if !ok {
-				return false
-			}
-			out[s.Name()] = x.CompareValue
-			return true
-		case *fp.LogicalExpression:
-			return x.Operator == fp.AND && walk(x.Left) && walk(x.Right)
-		}
-		return false
+	eqs, ok := t.selPath.Equalities()
+	if !ok {
+		return nil, false
 	}
-	return out, walk(t.selExpr)
+	out := make(map[string]any, len(eqs))
+	for name, v := range eqs {
+		s, ok := subAttr(t.attr, name)
+		if !ok {
+			return nil, false
+		}
+		out[s.Name()] = v
+	}
+	return out, true
 }
 
 func (t *target) add(value any) error {

@@ -1,12 +1,10 @@
 package scim
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
-	filterparser "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/schemaconv"
@@ -165,20 +163,9 @@ func lookupKey(m map[string]any, name string) (string, bool) {
 }
 
 // eqFilter compiles `attr eq "value"` for this resource type, whatever
-// value contains. The expression is built rather than parsed from text
-// (this runs on every group PATCH and rename): filter.Compile expects
-// string values as the parser leaves them, JSON escapes in place.
+// value contains (this runs on every group PATCH and rename).
 func (rt *resourceType) eqFilter(attr, value string) (*filter.Filter, error) {
-	if strings.ContainsRune(value, '\\') {
-		quoted, _ := json.Marshal(value) // a string always marshals
-		value = string(quoted[1 : len(quoted)-1])
-	}
-	expr := &filterparser.AttributeExpression{
-		AttributePath: filterparser.AttributePath{AttributeName: attr},
-		Operator:      filterparser.EQ,
-		CompareValue:  value,
-	}
-	f, err := filter.Compile(expr, rt.filterOpts...)
+	f, err := filter.Equal(attr, value, rt.filterOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("scim: %s filter: %w", attr, err)
 	}
