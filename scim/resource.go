@@ -11,6 +11,7 @@ import (
 
 	"github.com/elimity-com/scim/schema"
 
+	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/jsondec"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
@@ -245,11 +246,12 @@ func identityOf(a schema.CoreAttribute) func(e any) string {
 	}
 }
 
-// foldIf renders v as canonical JSON, lower-cased first when fold and v is
-// a string.
+// foldIf renders v as canonical JSON, case-folded first (filter.Fold, the
+// rule filters and stores compare case-insensitively by) when fold and v
+// is a string.
 func foldIf(fold bool, v any) string {
 	if s, ok := v.(string); ok && fold {
-		v = strings.ToLower(s)
+		v = filter.Fold(s)
 	}
 	b, _ := jsonenc.Marshal(v) // JSON-shaped values always marshal
 	return string(b)
