@@ -257,6 +257,18 @@ func parallel(n int, fn func(i int) error) []error {
 	return errs
 }
 
+// usersAndGroup creates, in scopeA, users u0 … u(n-1) and an empty group
+// g1 for them to join at once.
+func usersAndGroup(t *testing.T, s store.Store, n int) {
+	t.Helper()
+	users := make([]*store.Resource, n)
+	for i := range users {
+		users[i] = newUser(fmt.Sprintf("u%d", i), fmt.Sprintf("user%d", i), nil)
+	}
+	create(t, s, scopeA, users...)
+	create(t, s, scopeA, newGroup("g1", "G"))
+}
+
 var concurrencyTests = []test{
 	{"DeletesAndMembershipChanges", deletesAndMembershipChanges},
 	{"CreateSameUserName", func(t *testing.T, s store.Store) {
@@ -287,12 +299,7 @@ var concurrencyTests = []test{
 		// change its members, each see the version the one before left
 		// (as If-Match needs): no two read the same version.
 		const n = 12
-		users := make([]*store.Resource, n)
-		for i := range users {
-			users[i] = newUser(fmt.Sprintf("u%d", i), fmt.Sprintf("user%d", i), nil)
-		}
-		create(t, s, scopeA, users...)
-		create(t, s, scopeA, newGroup("g1", "G"))
+		usersAndGroup(t, s, n)
 		byID := groupFilter(t, `id eq "g1"`)
 		read := make([]int64, n)
 		errs := parallel(n, func(i int) error {
@@ -317,12 +324,7 @@ var concurrencyTests = []test{
 	}},
 	{"AddMembersToSameGroup", func(t *testing.T, s store.Store) {
 		const n = 20
-		users := make([]*store.Resource, n)
-		for i := range users {
-			users[i] = newUser(fmt.Sprintf("u%d", i), fmt.Sprintf("user%d", i), nil)
-		}
-		create(t, s, scopeA, users...)
-		create(t, s, scopeA, newGroup("g1", "G"))
+		usersAndGroup(t, s, n)
 		errs := parallel(n, func(i int) error {
 			return s.Update(context.Background(), scopeA, func(ctx context.Context, tx store.Tx) error {
 				return errOnly(tx.AddMembers(ctx, "g1", []store.Member{userMember(fmt.Sprintf("u%d", i))}))
