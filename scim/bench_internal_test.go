@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
 )
@@ -35,7 +36,7 @@ func BenchmarkDecodeUser(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := h.decodeResource(h.users, body, true); err != nil {
+		if _, err := h.users.Decode(body, true); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,14 +47,14 @@ func BenchmarkRenderUser(b *testing.B) {
 	h := benchHandler(b)
 	r := httptest.NewRequest("POST", "/Users", bytes.NewReader([]byte(benchUser)))
 	body, _ := readJSON(r)
-	d, err := h.decodeResource(h.users, body, true)
+	d, err := h.users.Decode(body, true)
 	if err != nil {
 		b.Fatal(err)
 	}
-	res := &store.Resource{Type: store.User, ID: "2819c223-7f76-453a-919d-413861904646", Attributes: d.attrs, Version: 3}
+	res := &store.Resource{Type: store.User, ID: "2819c223-7f76-453a-919d-413861904646", Attributes: d.Attrs, Version: 3}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := json.Marshal(h.render("https://example.com/scim/v2", h.users, res, projection{})); err != nil {
+		if _, err := json.Marshal(h.render("https://example.com/scim/v2", h.users, res, document.Projection{})); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,16 +66,19 @@ func BenchmarkPatchApply(b *testing.B) {
 	h := benchHandler(b)
 	r := httptest.NewRequest("POST", "/Users", bytes.NewReader([]byte(benchUser)))
 	body, _ := readJSON(r)
-	d, _ := h.decodeResource(h.users, body, true)
-	cur := &store.Resource{Type: store.User, ID: "x", Attributes: d.attrs, Version: 1}
-	ops := []patchOp{
-		{op: "replace", value: map[string]any{"name.givenName": "Babs", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "R&D"}},
-		{op: "replace", path: `emails[type eq "work"].value`, hasPath: true, value: "b@corp.example"},
-		{op: "replace", path: "active", hasPath: true, value: "False"},
+	d, _ := h.users.Decode(body, true)
+	cur := &store.Resource{Type: store.User, ID: "x", Attributes: d.Attrs, Version: 1}
+	ops, err := document.ParsePatch(map[string]any{"schemas": []any{patchOpURN}, "Operations": []any{
+		map[string]any{"op": "replace", "value": map[string]any{"name.givenName": "Babs", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "R&D"}},
+		map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": "b@corp.example"},
+		map[string]any{"op": "replace", "path": "active", "value": "False"},
+	}})
+	if err != nil {
+		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.applyPatch(h.users, cur, ops); err != nil {
+		if _, err := h.users.ApplyPatch(cur, ops); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/store"
 )
@@ -99,7 +100,7 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request) {
 // parseBulk checks the request as a whole; nothing is applied when it
 // fails.
 func (h *Handler) parseBulk(body map[string]any) ([]*bulkOp, int, error) {
-	k, _ := lookupKey(body, "schemas")
+	k, _ := document.LookupKey(body, "schemas")
 	list, _ := body[k].([]any)
 	found := false
 	for _, s := range list {
@@ -111,7 +112,7 @@ func (h *Handler) parseBulk(body map[string]any) ([]*bulkOp, int, error) {
 		return nil, 0, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, bulkRequestURN)
 	}
 	failOnErrors := 0
-	if k, ok := lookupKey(body, "failOnErrors"); ok && body[k] != nil {
+	if k, ok := document.LookupKey(body, "failOnErrors"); ok && body[k] != nil {
 		n, isNum := body[k].(json.Number)
 		v, err := strconv.Atoi(string(n))
 		if !isNum || err != nil || v < 0 {
@@ -119,7 +120,7 @@ func (h *Handler) parseBulk(body map[string]any) ([]*bulkOp, int, error) {
 		}
 		failOnErrors = v
 	}
-	k, _ = lookupKey(body, "Operations")
+	k, _ = document.LookupKey(body, "Operations")
 	raw, ok := body[k].([]any)
 	if !ok {
 		return nil, 0, badRequest(typeInvalidSyntax, `"Operations" must be an array`)
@@ -137,12 +138,12 @@ func (h *Handler) parseBulk(body map[string]any) ([]*bulkOp, int, error) {
 		}
 		op := &bulkOp{index: i}
 		str := func(name string) string {
-			k, _ := lookupKey(m, name)
+			k, _ := document.LookupKey(m, name)
 			s, _ := m[k].(string)
 			return s
 		}
 		op.method, op.bulkID, op.version, op.path = strings.ToUpper(str("method")), str("bulkId"), str("version"), str("path")
-		if k, ok := lookupKey(m, "data"); ok {
+		if k, ok := document.LookupKey(m, "data"); ok {
 			op.data = m[k]
 		}
 		if op.bulkID != "" {
@@ -316,7 +317,7 @@ func (h *Handler) stripCircularMembers(op *bulkOp, byBulkID map[string]*bulkOp) 
 	if !ok || rt != h.groups {
 		return false
 	}
-	k, ok := lookupKey(data, "members")
+	k, ok := document.LookupKey(data, "members")
 	if !ok {
 		return false
 	}
@@ -324,7 +325,7 @@ func (h *Handler) stripCircularMembers(op *bulkOp, byBulkID map[string]*bulkOp) 
 	var keep []any
 	for _, m := range list {
 		mm, _ := m.(map[string]any)
-		vk, _ := lookupKey(mm, "value")
+		vk, _ := document.LookupKey(mm, "value")
 		if ref, isRef := strings.CutPrefix(fmt.Sprint(mm[vk]), bulkIDPrefix); isRef {
 			if target := byBulkID[ref]; target != nil && !target.done {
 				op.deferred = append(op.deferred, m)
@@ -358,7 +359,7 @@ func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bul
 	var err error
 	for _, m := range members {
 		mm, _ := m.(map[string]any)
-		vk, _ := lookupKey(mm, "value")
+		vk, _ := document.LookupKey(mm, "value")
 		if s, _ := mm[vk].(string); strings.HasPrefix(s, bulkIDPrefix) {
 			err = badRequest(typeInvalidValue, "member %s was not created", s)
 			break
@@ -366,9 +367,9 @@ func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bul
 	}
 	var res *store.Resource
 	if err == nil {
-		patch := []patchOp{{op: "add", path: "members", hasPath: true, value: members}}
+		patch := []document.Op{document.AddOp("members", members)}
 		res, err = h.write(r.Context(), scope, writeOp{kind: opPatch, rt: h.groups, id: op.created, status: http.StatusOK,
-			compute: func(cur *store.Resource) (*decoded, error) { return h.applyPatch(h.groups, cur, patch) }})
+			compute: func(cur *store.Resource) (*document.Decoded, error) { return h.groups.ApplyPatch(cur, patch) }})
 	}
 	if err == nil {
 		op.result["version"] = res.ETag()
@@ -387,11 +388,11 @@ func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bul
 }
 
 // bulkTarget resolves an operation's path to a resource type and id.
-func (h *Handler) bulkTarget(path string) (*resourceType, string, error) {
+func (h *Handler) bulkTarget(path string) (*document.Type, string, error) {
 	p := strings.TrimPrefix(strings.TrimSuffix(path, "/"), "/")
 	first, id, _ := strings.Cut(p, "/")
 	for _, rt := range h.types {
-		if strings.EqualFold(first, rt.endpoint[1:]) {
+		if strings.EqualFold(first, rt.Endpoint[1:]) {
 			if id != "" {
 				unescaped, err := url.PathUnescape(id)
 				if err != nil || strings.Contains(unescaped, "/") {
@@ -441,8 +442,8 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 		err = badRequest(typeInvalidPath, "%s needs a resource path such as /Users/{id}", op.method)
 	}
 	if err == nil {
-		if p, ok := auth.FromContext(r.Context()); ok && !p.Allows(rt.name, true) {
-			need := auth.RequiredScope(rt.name, true)
+		if p, ok := auth.FromContext(r.Context()); ok && !p.Allows(rt.Name, true) {
+			need := auth.RequiredScope(rt.Name, true)
 			// Logged as a single request's 403 is (auth.Forbid), naming
 			// the operation.
 			auth.LogForbidden(r, h.log, need, p.Tenant, slog.Int("bulkOperation", op.index),
@@ -476,7 +477,7 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 	}
 	if res != nil {
 		op.created = res.ID
-		op.result["location"] = h.baseURL(r) + rt.endpoint + "/" + url.PathEscape(res.ID)
+		op.result["location"] = h.baseURL(r) + rt.Endpoint + "/" + url.PathEscape(res.ID)
 		op.result["version"] = res.ETag()
 	}
 }
@@ -499,7 +500,7 @@ func (h *Handler) refuseBulk(r *http.Request, scope store.Scope, op *bulkOp, err
 		rec.Actor = p.CredentialID
 	}
 	if rt, id, terr := h.bulkTarget(op.path); terr == nil {
-		rec.ResourceType = rt.typ
+		rec.ResourceType = rt.Kind
 		if !strings.HasPrefix(id, bulkIDPrefix) {
 			rec.ResourceID = id
 		}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/scimkit/scimkit/auth"
-
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -14,24 +14,24 @@ func (h *Handler) scope(r *http.Request) (store.Scope, error) {
 	return h.cfg.Scope(r)
 }
 
-func queryProjection(r *http.Request) projection {
+func queryProjection(r *http.Request) document.Projection {
 	if r.URL.RawQuery == "" {
-		return projection{}
+		return document.Projection{}
 	}
 	q := r.URL.Query()
-	return parseProjection(q.Get("attributes"), q.Get("excludedAttributes"))
+	return document.ParseProjection(q.Get("attributes"), q.Get("excludedAttributes"))
 }
 
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, rt *resourceType, res *store.Resource) {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, rt *document.Type, res *store.Resource) {
 	base := h.baseURL(r)
 	w.Header().Set("ETag", res.ETag()) // render puts the same in meta.version
 	if status == http.StatusCreated {
-		w.Header().Set("Location", base+rt.endpoint+"/"+res.ID)
+		w.Header().Set("Location", base+rt.Endpoint+"/"+res.ID)
 	}
 	h.writeJSON(w, status, h.render(base, rt, res, queryProjection(r)))
 }
 
-func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceType, id string) {
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *document.Type, id string) {
 	scope, err := h.scope(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -56,30 +56,31 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceT
 }
 
 // fromBody decodes a POST or PUT body into the resource to store.
-func (h *Handler) fromBody(rt *resourceType) parser {
+func (h *Handler) fromBody(rt *document.Type) parser {
 	return func(body map[string]any, op *writeOp) error {
-		next, err := h.decodeResource(rt, body, true)
+		next, err := rt.Decode(body, true)
 		if err != nil {
 			return err
 		}
-		op.compute = func(*store.Resource) (*decoded, error) { return next, nil }
+		op.compute = func(*store.Resource) (*document.Decoded, error) { return next, nil }
 		return nil
 	}
 }
 
 // fromPatch parses a PatchOp body into the change it makes: a member delta
-// when that is all it is (members.go), else a function applying it.
-func (h *Handler) fromPatch(rt *resourceType) parser {
+// when that is all it is (document.Type.MemberDelta), else a function
+// applying it.
+func (h *Handler) fromPatch(rt *document.Type) parser {
 	return func(body map[string]any, op *writeOp) error {
-		ops, err := parsePatch(body)
+		ops, err := document.ParsePatch(body)
 		if err != nil {
 			return err
 		}
 		if len(ops) > h.cfg.MaxPatchOperations {
 			return badRequest(typeInvalidValue, "a PATCH may have at most %d operations, not %d", h.cfg.MaxPatchOperations, len(ops))
 		}
-		if op.members = asMemberPatch(rt, ops); op.members == nil {
-			op.compute = func(cur *store.Resource) (*decoded, error) { return h.applyPatch(rt, cur, ops) }
+		if op.members = rt.MemberDelta(ops); op.members == nil {
+			op.compute = func(cur *store.Resource) (*document.Decoded, error) { return rt.ApplyPatch(cur, ops) }
 		}
 		return nil
 	}
@@ -87,7 +88,7 @@ func (h *Handler) fromPatch(rt *resourceType) parser {
 
 // serveWrite answers POST, PUT, PATCH and DELETE: it reads and parses the
 // body (when parse is non-nil), runs the write and writes the response.
-func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *resourceType, kind writeKind, id string, parse parser) {
+func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *document.Type, kind writeKind, id string, parse parser) {
 	scope, err := h.scope(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -105,7 +106,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *resourc
 			se, _ := toSCIMError(err)
 			p, _ := auth.FromContext(r.Context())
 			h.audit(r.Context(), store.AuditRecord{Scope: scope, Actor: p.CredentialID, Operation: kind.String(),
-				ResourceType: rt.typ, ResourceID: id, Status: se.Status, Error: se.Detail})
+				ResourceType: rt.Kind, ResourceID: id, Status: se.Status, Error: se.Detail})
 			h.writeError(w, r, err)
 			return
 		}
@@ -130,13 +131,13 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *resourc
 // for a delete and, because Entra ID expects it and returning a large
 // group's member list after every membership change is wasteful, for a
 // group PATCH that asks for no attributes (RFC 7644 §3.5.2); else 200.
-func successStatus(r *http.Request, rt *resourceType, kind writeKind) int {
+func successStatus(r *http.Request, rt *document.Type, kind writeKind) int {
 	switch {
 	case kind == opCreate:
 		return http.StatusCreated
 	case kind == opDelete:
 		return http.StatusNoContent
-	case kind == opPatch && rt.typ == store.Group && queryProjection(r).empty():
+	case kind == opPatch && rt.Kind == store.Group && queryProjection(r).Empty():
 		return http.StatusNoContent
 	}
 	return http.StatusOK
@@ -146,31 +147,31 @@ func successStatus(r *http.Request, rt *resourceType, kind writeKind) int {
 // returned (Entra ID asks with excludedAttributes=members), it is read
 // through List with ExcludeMembers, so a store need not load a large
 // member list for nothing.
-func (h *Handler) getForRead(r *http.Request, scope store.Scope, rt *resourceType, id string) (*store.Resource, error) {
-	if rt.typ != store.Group || queryProjection(r).wantsMembers() {
-		return h.readGet(r.Context(), scope, rt.typ, id)
+func (h *Handler) getForRead(r *http.Request, scope store.Scope, rt *document.Type, id string) (*store.Resource, error) {
+	if rt.Kind != store.Group || queryProjection(r).WantsMembers() {
+		return h.readGet(r.Context(), scope, rt.Kind, id)
 	}
-	f, err := rt.eqFilter("id", id)
+	f, err := rt.EqFilter("id", id)
 	if err != nil {
 		return nil, err
 	}
-	page, err := h.readList(r.Context(), scope, rt.typ, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true})
+	page, err := h.readList(r.Context(), scope, rt.Kind, store.Query{Filter: f, StartIndex: 1, Count: 1, ExcludeMembers: true})
 	if err != nil {
 		return nil, err
 	}
 	if len(page.Resources) == 0 {
-		return nil, fmt.Errorf("%w: %s %q", store.ErrNotFound, rt.typ, id)
+		return nil, fmt.Errorf("%w: %s %q", store.ErrNotFound, rt.Kind, id)
 	}
 	return page.Resources[0], nil
 }
 
 // auditRead records a read when Config.AuditReads is set.
-func (h *Handler) auditRead(r *http.Request, scope store.Scope, rt *resourceType, operation, id string, err error) {
+func (h *Handler) auditRead(r *http.Request, scope store.Scope, rt *document.Type, operation, id string, err error) {
 	if !h.cfg.AuditReads {
 		return
 	}
 	p, _ := auth.FromContext(r.Context())
-	rec := store.AuditRecord{Scope: scope, Actor: p.CredentialID, Operation: operation, ResourceType: rt.typ,
+	rec := store.AuditRecord{Scope: scope, Actor: p.CredentialID, Operation: operation, ResourceType: rt.Kind,
 		ResourceID: id, Status: http.StatusOK}
 	if err != nil {
 		se, _ := toSCIMError(err)
@@ -180,7 +181,7 @@ func (h *Handler) auditRead(r *http.Request, scope store.Scope, rt *resourceType
 }
 
 // readGet and readList read resources that are only rendered (render
-// copies before a projection changes anything; nothing reaches hooks):
+// copies before a document.Projection changes anything; nothing reaches hooks):
 // from the store's views when it offers them, without a copy of their
 // attributes.
 func (h *Handler) readGet(ctx context.Context, scope store.Scope, typ store.ResourceType, id string) (*store.Resource, error) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/elimity-com/scim/schema"
 
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -40,27 +41,27 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 func (h *Handler) allSchemas() []schema.Schema {
 	var out []schema.Schema
 	for _, rt := range h.types {
-		out = append(out, rt.core)
+		out = append(out, rt.Core)
 	}
 	for _, rt := range h.types {
-		out = append(out, rt.extensions...)
+		out = append(out, rt.Extensions...)
 	}
 	return out
 }
 
 func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
 	m := s.ToMap()
-	core := s.ID == h.users.core.ID || s.ID == h.groups.core.ID
+	core := s.ID == h.users.Core.ID || s.ID == h.groups.Core.ID
 	if attrs, ok := m["attributes"].([]map[string]any); ok && core {
 		for _, a := range attrs {
 			switch a["name"] {
 			case "userName", "displayName":
 				// Stores index them: longer values get 400 invalidValue
-				// (decodeResource).
+				// (document.Type.Decode).
 				a["description"] = fmt.Sprintf("%s At most %d bytes.", a["description"], store.MaxKeyLen)
 				// The schema table says what the RFC says (uniqueness
 				// "none"); this handler may enforce more, and says so.
-				if a["name"] == "displayName" && s.ID == h.groups.core.ID && h.cfg.UniqueGroupDisplayName {
+				if a["name"] == "displayName" && s.ID == h.groups.Core.ID && h.cfg.UniqueGroupDisplayName {
 					a["uniqueness"] = "server"
 				}
 			}
@@ -117,20 +118,20 @@ func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string
 	h.writeList(w, out)
 }
 
-func (h *Handler) resourceTypeJSON(base string, rt *resourceType) map[string]any {
-	exts := make([]any, 0, len(rt.extensions))
-	for _, e := range rt.extensions {
+func (h *Handler) resourceTypeJSON(base string, rt *document.Type) map[string]any {
+	exts := make([]any, 0, len(rt.Extensions))
+	for _, e := range rt.Extensions {
 		exts = append(exts, map[string]any{"schema": e.ID, "required": false})
 	}
 	return map[string]any{
 		"schemas":          []string{resourceTypeSchema},
-		"id":               rt.name,
-		"name":             rt.name,
-		"endpoint":         rt.endpoint,
-		"description":      rt.core.Description.Value(),
-		"schema":           rt.core.ID,
+		"id":               rt.Name,
+		"name":             rt.Name,
+		"endpoint":         rt.Endpoint,
+		"description":      rt.Core.Description.Value(),
+		"schema":           rt.Core.ID,
 		"schemaExtensions": exts,
-		"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/" + rt.name},
+		"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/" + rt.Name},
 	}
 }
 
@@ -138,7 +139,7 @@ func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request, nam
 	base := h.baseURL(r)
 	if name != "" {
 		for _, rt := range h.types {
-			if strings.EqualFold(rt.name, name) {
+			if strings.EqualFold(rt.Name, name) {
 				h.writeJSON(w, http.StatusOK, h.resourceTypeJSON(base, rt))
 				return
 			}

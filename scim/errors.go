@@ -11,6 +11,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/store"
 )
@@ -20,10 +21,8 @@ const (
 	typeInvalidFilter = scimerrors.ScimTypeInvalidFilter
 	typeTooMany       = scimerrors.ScimTypeTooMany
 	typeUniqueness    = scimerrors.ScimTypeUniqueness
-	typeMutability    = scimerrors.ScimTypeMutability
 	typeInvalidSyntax = scimerrors.ScimTypeInvalidSyntax
 	typeInvalidPath   = scimerrors.ScimTypeInvalidPath
-	typeNoTarget      = scimerrors.ScimTypeNoTarget
 	typeInvalidValue  = scimerrors.ScimTypeInvalidValue
 )
 
@@ -44,6 +43,10 @@ func toSCIMError(err error) (scimerrors.ScimError, bool) {
 	var se scimerrors.ScimError
 	if errors.As(err, &se) {
 		return se, true
+	}
+	var de *document.Error
+	if errors.As(err, &de) {
+		return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimType(de.ScimType), Detail: de.Detail}, true
 	}
 	var he *HookError
 	if errors.As(err, &he) {

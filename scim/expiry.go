@@ -101,7 +101,7 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 	cutoff := h.cfg.Now().Add(-grace)
 	// The deactivation time is internal, so no filter can name it: the
 	// inactive users are listed and their times checked here.
-	f, err := filter.Parse(`active eq false`, h.users.filterOpts...)
+	f, err := filter.Parse(`active eq false`, h.users.FilterOptions...)
 	if err != nil {
 		return 0, fmt.Errorf("scim: expiry filter: %w", err)
 	}

@@ -8,7 +8,7 @@
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
 // The handler serves /Users, /Groups (POST, GET, PUT, PATCH, DELETE, list
-// with filter, sortBy, paging and attribute projection, POST /.search),
+// with filter, sortBy, paging and attribute document.Projection, POST /.search),
 // /ServiceProviderConfig, /Schemas and /ResourceTypes. Authentication is
 // left to middleware in front of it (see package auth); the handler scopes
 // every store call to the tenant that middleware resolved.
@@ -17,7 +17,7 @@
 //
 // Schema definitions, type validation and the SCIM error type come from
 // github.com/elimity-com/scim. Its http Server is not used: it has no
-// If-Match/If-None-Match handling, no sortBy, no attributes projection,
+// If-Match/If-None-Match handling, no sortBy, no attributes document.Projection,
 // reports itemsPerPage as the requested count, hard-codes sort and etag as
 // unsupported in /ServiceProviderConfig, rejects filters and PATCH bodies
 // that Entra ID and Okta really send, and accepts Entra's "active":"False"
@@ -33,11 +33,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scimkit/scimkit/internal/scimerr"
-	"github.com/scimkit/scimkit/schema"
-
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/document"
+	"github.com/scimkit/scimkit/internal/scimerr"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -167,9 +167,9 @@ type Handler struct {
 	cfg    Config
 	store  store.Store
 	log    *slog.Logger
-	users  *resourceType
-	groups *resourceType
-	types  []*resourceType
+	users  *document.Type
+	groups *document.Type
+	types  []*document.Type
 	bufs   bufferPool
 	views  store.ViewReader // the store's views, or nil (viewsOf)
 	// limits is the filter option that bounds every filter and path a
@@ -231,13 +231,13 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, views: viewsOf(cfg.Store), limits: filter.WithMaxLength(cfg.MaxFilterLen)}
 	var err error
-	if h.users, err = newResourceType(store.User, "/Users", schema.User(), userExts, h.limits); err != nil {
+	if h.users, err = document.New(store.User, "/Users", schema.User(), userExts, h.limits); err != nil {
 		return nil, err
 	}
-	if h.groups, err = newResourceType(store.Group, "/Groups", schema.Group(), cfg.GroupExtensions, h.limits); err != nil {
+	if h.groups, err = document.New(store.Group, "/Groups", schema.Group(), cfg.GroupExtensions, h.limits); err != nil {
 		return nil, err
 	}
-	h.types = []*resourceType{h.users, h.groups}
+	h.types = []*document.Type{h.users, h.groups}
 	return h, nil
 }
 
@@ -288,7 +288,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Checked here, before anything is written: a POST, PUT or PATCH
 	// renders its answer with them after the write.
-	if err := h.checkProjection(query.Get("attributes"), query.Get("excludedAttributes")); err != nil {
+	if err := document.CheckProjection(query.Get("attributes"), query.Get("excludedAttributes"), h.limits); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -344,7 +344,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, rt := range h.types {
-		if !strings.EqualFold(first, rt.endpoint[1:]) {
+		if !strings.EqualFold(first, rt.Endpoint[1:]) {
 			continue
 		}
 		// Path segments are matched case-insensitively, ".search" too.
@@ -404,11 +404,11 @@ func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, metho
 // permitted enforces the scopes of the request's auth.Principal (when
 // there is one): reading needs users:read or groups:read, changing needs
 // users:write or groups:write. A refusal is a 403.
-func (h *Handler) permitted(w http.ResponseWriter, r *http.Request, rt *resourceType, write bool) bool {
+func (h *Handler) permitted(w http.ResponseWriter, r *http.Request, rt *document.Type, write bool) bool {
 	p, ok := auth.FromContext(r.Context())
-	if !ok || p.Allows(rt.name, write) {
+	if !ok || p.Allows(rt.Name, write) {
 		return true
 	}
-	auth.Forbid(w, r, h.log, auth.RequiredScope(rt.name, write), p.Tenant)
+	auth.Forbid(w, r, h.log, auth.RequiredScope(rt.Name, write), p.Tenant)
 	return false
 }

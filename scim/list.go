@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -17,7 +18,7 @@ import (
 type listParams struct {
 	filter, sortBy, sortOrder string
 	startIndex, count         string
-	proj                      projection
+	proj                      document.Projection
 }
 
 func listParamsFromQuery(r *http.Request) listParams {
@@ -25,14 +26,14 @@ func listParamsFromQuery(r *http.Request) listParams {
 	return listParams{
 		filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"),
 		startIndex: q.Get("startIndex"), count: q.Get("count"),
-		proj: parseProjection(q.Get("attributes"), q.Get("excludedAttributes")),
+		proj: document.ParseProjection(q.Get("attributes"), q.Get("excludedAttributes")),
 	}
 }
 
 func (h *Handler) listParamsFromSearch(body map[string]any) (listParams, error) {
 	var p listParams
 	str := func(name string) (string, error) {
-		k, ok := lookupKey(body, name)
+		k, ok := document.LookupKey(body, name)
 		if !ok || body[k] == nil {
 			return "", nil
 		}
@@ -73,10 +74,10 @@ func (h *Handler) listParamsFromSearch(body map[string]any) (listParams, error) 
 	if err != nil {
 		return p, err
 	}
-	if err := h.checkProjection(attrs, excluded); err != nil {
+	if err := document.CheckProjection(attrs, excluded, h.limits); err != nil {
 		return p, err
 	}
-	p.proj = parseProjection(attrs, excluded)
+	p.proj = document.ParseProjection(attrs, excluded)
 	return p, nil
 }
 
@@ -94,18 +95,18 @@ func (h *Handler) listParams(r *http.Request, search bool) (listParams, error) {
 }
 
 // query turns list parameters into a store query.
-func (h *Handler) query(rt *resourceType, p listParams) (store.Query, error) {
+func (h *Handler) query(rt *document.Type, p listParams) (store.Query, error) {
 	q := store.Query{StartIndex: 1, Count: h.cfg.MaxResults}
 	if s := strings.TrimSpace(p.filter); s != "" {
-		// rt.filterOpts bound it (MaxFilterLen) before any parsing.
-		f, err := filter.Parse(s, rt.filterOpts...)
+		// rt.FilterOptions bound it (MaxFilterLen) before any parsing.
+		f, err := filter.Parse(s, rt.FilterOptions...)
 		if err != nil {
 			return q, err
 		}
 		q.Filter = f
 	}
 	if s := strings.TrimSpace(p.sortBy); s != "" {
-		path, err := filter.ParsePath(s, rt.filterOpts...)
+		path, err := filter.ParsePath(s, rt.FilterOptions...)
 		if err != nil {
 			return q, badRequest(typeInvalidValue, "sortBy: %v", err)
 		}
@@ -132,11 +133,11 @@ func (h *Handler) query(rt *resourceType, p listParams) (store.Query, error) {
 		}
 		q.Count = min(max(n, 0), h.cfg.MaxResults)
 	}
-	q.ExcludeMembers = rt.typ == store.Group && !p.proj.wantsMembers()
+	q.ExcludeMembers = rt.Kind == store.Group && !p.proj.WantsMembers()
 	return q, nil
 }
 
-func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, rt *resourceType, search bool) {
+func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, rt *document.Type, search bool) {
 	scope, err := h.scope(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -152,7 +153,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, rt *resource
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.readList(r.Context(), scope, rt.typ, q)
+	page, err := h.readList(r.Context(), scope, rt.Kind, q)
 	h.auditRead(r, scope, rt, "list", "", err)
 	if err != nil {
 		h.writeError(w, r, err)

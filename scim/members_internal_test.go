@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
 )
@@ -72,14 +73,14 @@ func runMemberPatch(t *testing.T, body map[string]any, fast bool) memberOutcome 
 			Members: []store.Member{{Value: "u1", Type: store.User}, {Value: "u2", Type: store.User}, {Value: "g2", Type: store.Group}}})
 	}))
 
-	ops, err := parsePatch(body)
+	ops, err := document.ParsePatch(body)
 	require.NoError(t, err)
 	op := writeOp{kind: opPatch, rt: h.groups, id: "g", status: http.StatusNoContent}
 	if fast {
-		op.members = asMemberPatch(h.groups, ops)
+		op.members = h.groups.MemberDelta(ops)
 		require.NotNil(t, op.members, "the fast path must take this PATCH")
 	} else {
-		op.compute = func(cur *store.Resource) (*decoded, error) { return h.applyPatch(h.groups, cur, ops) }
+		op.compute = func(cur *store.Resource) (*document.Decoded, error) { return h.groups.ApplyPatch(cur, ops) }
 	}
 	var out memberOutcome
 	out.status = http.StatusNoContent
@@ -133,10 +134,10 @@ func vals(ids ...string) []any {
 	return out
 }
 
-// TestMemberPatchMatchesGeneralPath: every PATCH the member fast path
+// TestMemberDeltaMatchesGeneralPath: every PATCH the member fast path
 // takes ends exactly as on the general path: members, versions (the
 // group's and its users'), hook events, audit record, errors.
-func TestMemberPatchMatchesGeneralPath(t *testing.T) {
+func TestMemberDeltaMatchesGeneralPath(t *testing.T) {
 	cases := map[string]map[string]any{
 		"add one":                  patchOf(pop("add", "members", vals("u3"))),
 		"add typed":                patchOf(pop("Add", "members", []any{map[string]any{"value": "u3", "type": "User"}})),
@@ -170,9 +171,9 @@ func TestMemberPatchMatchesGeneralPath(t *testing.T) {
 	}
 }
 
-// TestMemberPatchDeclines: PATCHes whose meaning depends on the whole list
+// TestMemberDeltaDeclines: PATCHes whose meaning depends on the whole list
 // or on order take the general path.
-func TestMemberPatchDeclines(t *testing.T) {
+func TestMemberDeltaDeclines(t *testing.T) {
 	h, err := NewHandler(Config{Store: memory.New(), HostAuthenticates: true})
 	require.NoError(t, err)
 	for name, body := range map[string]map[string]any{
@@ -188,9 +189,9 @@ func TestMemberPatchDeclines(t *testing.T) {
 		"value without an id":     patchOf(pop("add", "members", []any{map[string]any{"display": "x"}})),
 		"other resource's schema": patchOf(pop("add", UserSchema+":members", vals("u3"))),
 	} {
-		ops, err := parsePatch(body)
+		ops, err := document.ParsePatch(body)
 		require.NoError(t, err, name)
-		assert.Nil(t, asMemberPatch(h.groups, ops), name)
-		assert.Nil(t, asMemberPatch(h.users, ops), name)
+		assert.Nil(t, h.groups.MemberDelta(ops), name)
+		assert.Nil(t, h.users.MemberDelta(ops), name)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/store"
 )
 
@@ -30,7 +31,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 		return
 	}
 	type part struct {
-		rt *resourceType
+		rt *document.Type
 		q  store.Query
 	}
 	var parts []part
@@ -38,13 +39,13 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 	sortBy := p.sortBy
 	p.sortBy = ""
 	for _, rt := range h.types {
-		if pr, ok := auth.FromContext(r.Context()); ok && !pr.Allows(rt.name, false) {
+		if pr, ok := auth.FromContext(r.Context()); ok && !pr.Allows(rt.Name, false) {
 			continue // a root query covers only the types the credential may read
 		}
 		q, err := h.query(rt, p)
 		if err == nil && sortBy != "" {
 			// Sort keys a type lacks are absent values, sorted last.
-			if q.SortBy, err = filter.ParsePath(sortBy, rt.filterOpts...); err != nil {
+			if q.SortBy, err = filter.ParsePath(sortBy, rt.FilterOptions...); err != nil {
 				q.SortBy, err = filter.ParsePath(sortBy, h.limits)
 			}
 			if err != nil {
@@ -78,7 +79,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 	start, count := parts[0].q.StartIndex, parts[0].q.Count
 	base := h.baseURL(r)
 	type item struct {
-		rt  *resourceType
+		rt  *document.Type
 		res *store.Resource
 		key any
 	}
@@ -90,7 +91,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 			q := pt.q
 			q.StartIndex = max(1, start-total)
 			q.Count = max(0, count-len(items))
-			page, err := h.readList(r.Context(), scope, pt.rt.typ, q)
+			page, err := h.readList(r.Context(), scope, pt.rt.Kind, q)
 			if err != nil {
 				h.writeError(w, r, err)
 				return
@@ -109,7 +110,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, search b
 		for _, pt := range parts {
 			q := pt.q
 			q.StartIndex, q.Count = 1, depth
-			page, err := h.readList(r.Context(), scope, pt.rt.typ, q)
+			page, err := h.readList(r.Context(), scope, pt.rt.Kind, q)
 			if err != nil {
 				h.writeError(w, r, err)
 				return

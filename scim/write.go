@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elimity-com/scim/schema"
-
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/events"
+	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
@@ -37,18 +36,18 @@ type writeOp struct {
 	// status is the HTTP status a success answers with (for the audit
 	// record).
 	status  int
-	rt      *resourceType
+	rt      *document.Type
 	id      string // empty for create
 	ifMatch string // If-Match header value, "" when absent
 	// ifNoneMatch is the If-None-Match header value, "" when absent.
 	ifNoneMatch string
 	// compute derives the new resource from the current one (nil for a
 	// create). Unused for delete and when members is set.
-	compute func(cur *store.Resource) (*decoded, error)
+	compute func(cur *store.Resource) (*document.Decoded, error)
 	// members, for a group PATCH that only adds and removes listed
 	// members, is that delta: the group's member list is then never
-	// loaded (see members.go).
-	members *memberPatch
+	// loaded (document.Type.MemberDelta finds it, saveMembers saves it).
+	members *document.MemberDelta
 }
 
 // parser turns a request body into the change op makes, setting
@@ -63,7 +62,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 	principal, _ := auth.FromContext(ctx)
 	origin := Origin{Scope: scope, Principal: principal}
 	rec := store.AuditRecord{Scope: scope, Actor: principal.CredentialID, Operation: op.kind.String(),
-		ResourceType: op.rt.typ, ResourceID: op.id, Status: op.status}
+		ResourceType: op.rt.Kind, ResourceID: op.id, Status: op.status}
 	txSink, inTx := h.cfg.Audit.(store.TxAuditSink)
 
 	var result *store.Resource
@@ -75,7 +74,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			if op.members != nil {
 				cur, err = loadGroupHead(ctx, tx, op.rt, op.id, true)
 			} else {
-				cur, err = h.txGet(ctx, tx, op.rt.typ, op.id)
+				cur, err = h.txGet(ctx, tx, op.rt.Kind, op.id)
 			}
 			if err != nil {
 				return err
@@ -164,41 +163,41 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 	if err != nil {
 		return nil, ch, err
 	}
-	if op.rt.typ == store.User {
-		h.trackDeactivation(cur, next.attrs)
+	if op.rt.Kind == store.User {
+		h.trackDeactivation(cur, next.Attrs)
 	}
 	if cur != nil {
-		if err := checkImmutable(op.rt, cur.Attributes, next.attrs); err != nil {
+		if err := op.rt.CheckImmutable(cur.Attributes, next.Attrs); err != nil {
 			return nil, ch, err
 		}
 	}
-	if err := h.checkGroupName(ctx, tx, op.rt, next.attrs, op.id); err != nil {
+	if err := h.checkGroupName(ctx, tx, op.rt, next.Attrs, op.id); err != nil {
 		return nil, ch, err
 	}
-	if next.membersPresent {
-		if err := resolveMembers(ctx, tx, next.members); err != nil {
+	if next.MembersPresent {
+		if err := resolveMembers(ctx, tx, next.Members); err != nil {
 			return nil, ch, err
 		}
 	}
 	id := op.id
 	if cur == nil {
 		id = newID()
-		res := &store.Resource{Type: op.rt.typ, ID: id, Attributes: next.attrs, Members: next.members}
+		res := &store.Resource{Type: op.rt.Kind, ID: id, Attributes: next.Attrs, Members: next.Members}
 		if err := tx.Create(ctx, res); err != nil {
 			return nil, ch, err
 		}
 	} else {
-		if !jsonenc.Equal(cur.Attributes, next.attrs) {
+		if !jsonenc.Equal(cur.Attributes, next.Attrs) {
 			// Replace copies the attributes and ignores members and
 			// groups: a shallow copy will do.
 			upd := *cur
-			upd.Attributes, upd.Members, upd.Groups = next.attrs, nil, nil
+			upd.Attributes, upd.Members, upd.Groups = next.Attrs, nil, nil
 			if err := tx.Replace(ctx, &upd); err != nil {
 				return nil, ch, err
 			}
 		}
-		if next.membersPresent {
-			added, removed := memberDelta(cur.Members, next.members)
+		if next.MembersPresent {
+			added, removed := memberDelta(cur.Members, next.Members)
 			if len(removed) > 0 {
 				if ch.removed, err = tx.RemoveMembers(ctx, id, ids(removed)); err != nil {
 					return nil, ch, err
@@ -211,7 +210,7 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 			}
 		}
 	}
-	res, err := h.txGet(ctx, tx, op.rt.typ, id)
+	res, err := h.txGet(ctx, tx, op.rt.Kind, id)
 	if err == nil && cur == nil {
 		ch.added = res.Members
 	}
@@ -219,7 +218,7 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 }
 
 // txGet reads a resource inside a write. Without hooks, what it returns
-// never leaves the handler, which only reads it (applyPatch works on a
+// never leaves the handler, which only reads it (ApplyPatch works on a
 // copy), so a store.TxViewReader may share the stored attributes; with
 // hooks, which may change what they are given, it is always a copy.
 func (h *Handler) txGet(ctx context.Context, tx store.Tx, typ store.ResourceType, id string) (*store.Resource, error) {
@@ -243,13 +242,13 @@ func viewGet(tx store.Tx) func(ctx context.Context, typ store.ResourceType, id s
 // a nested member, as they are after the deletion (without members).
 func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) ([]*store.Resource, error) {
 	var parentIDs []string
-	if finder, ok := tx.(store.GroupsOfTx); ok && op.rt.typ == store.Group && (h.cfg.Hooks != nil || h.cfg.Audit != nil) {
+	if finder, ok := tx.(store.GroupsOfTx); ok && op.rt.Kind == store.Group && (h.cfg.Hooks != nil || h.cfg.Audit != nil) {
 		var err error
 		if parentIDs, err = finder.GroupsOf(ctx, store.Group, op.id); err != nil {
 			return nil, err
 		}
 	}
-	if err := tx.Delete(ctx, op.rt.typ, op.id); err != nil {
+	if err := tx.Delete(ctx, op.rt.Kind, op.id); err != nil {
 		return nil, err
 	}
 	parents := make([]*store.Resource, 0, len(parentIDs))
@@ -269,7 +268,7 @@ func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) (
 // writeOf is the write op made, for events.Derive: cur before it, res
 // after it, ch what it did to members.
 func (h *Handler) writeOf(op writeOp, cur, res *store.Resource, ch memberChange) events.Write {
-	w := events.Write{Type: op.rt.typ, Op: events.Update, Before: cur, After: res, Added: ch.added, Removed: ch.removed,
+	w := events.Write{Type: op.rt.Kind, Op: events.Update, Before: cur, After: res, Added: ch.added, Removed: ch.removed,
 		Parents: ch.parents, RemoveMembersOnDelete: h.cfg.GroupDeletion == RemoveMembers}
 	switch op.kind {
 	case opCreate:
@@ -302,42 +301,13 @@ func memberDelta(cur, next []store.Member) (added, removed []store.Member) {
 	return added, removed
 }
 
-// checkImmutable enforces RFC 7643 §2.2 on PUT and PATCH: an immutable
-// attribute, of the core schema or of an extension, may be set when it has
-// no value but never changed or removed once it has one.
-func checkImmutable(rt *resourceType, cur, next map[string]any) error {
-	check := func(attrs []schema.CoreAttribute, cur, next map[string]any) error {
-		for _, a := range attrs {
-			if a.Mutability() != "immutable" {
-				continue
-			}
-			old, had := cur[a.Name()]
-			if had && !jsonenc.Equal(old, next[a.Name()]) {
-				return badRequest(typeMutability, "attribute %q is immutable", a.Name())
-			}
-		}
-		return nil
-	}
-	if err := check(rt.core.Attributes, cur, next); err != nil {
-		return err
-	}
-	for _, e := range rt.extensions {
-		ce, _ := cur[e.ID].(map[string]any)
-		ne, _ := next[e.ID].(map[string]any)
-		if err := check(e.Attributes, ce, ne); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // checkGroupName enforces Config.UniqueGroupDisplayName.
-func (h *Handler) checkGroupName(ctx context.Context, tx store.Tx, rt *resourceType, attrs map[string]any, selfID string) error {
-	if rt.typ != store.Group || !h.cfg.UniqueGroupDisplayName {
+func (h *Handler) checkGroupName(ctx context.Context, tx store.Tx, rt *document.Type, attrs map[string]any, selfID string) error {
+	if rt.Kind != store.Group || !h.cfg.UniqueGroupDisplayName {
 		return nil
 	}
 	name, _ := attrs["displayName"].(string)
-	f, err := rt.eqFilter("displayName", name)
+	f, err := rt.EqFilter("displayName", name)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,7 @@
-package scim
+package document
 
 import (
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -10,14 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/schema"
 	"github.com/scimkit/scimkit/store"
-	"github.com/scimkit/scimkit/store/memory"
 )
 
 // randomEmailOp is one PATCH operation on emails, drawn from small pools
 // of values and types so that operations collide: duplicates, filters
 // matching several elements, elements changed and removed again.
-func randomEmailOp(r *rand.Rand) patchOp {
+func randomEmailOp(r *rand.Rand) Op {
 	v := func() string { return fmt.Sprintf("v%d@x.io", r.IntN(6)) }
 	typ := func() string { return fmt.Sprintf("t%d", r.IntN(3)) }
 	el := func() map[string]any {
@@ -27,8 +27,8 @@ func randomEmailOp(r *rand.Rand) patchOp {
 		}
 		return m
 	}
-	path := func(p string) patchOp { return patchOp{path: p, hasPath: true} }
-	var op patchOp
+	path := func(p string) Op { return Op{path: p, hasPath: true} }
+	var op Op
 	switch r.IntN(14) {
 	case 0, 1, 2:
 		op = path("emails")
@@ -64,7 +64,7 @@ func randomEmailOp(r *rand.Rand) patchOp {
 		op = path(fmt.Sprintf(`emails[value co %q or type eq %q]`, fmt.Sprint(r.IntN(6)), typ()))
 		op.op, op.value = "replace", map[string]any{"value": v(), "type": typ()}
 	default:
-		op = patchOp{op: "add", value: map[string]any{"emails": []any{el()}}}
+		op = Op{op: "add", value: map[string]any{"emails": []any{el()}}}
 	}
 	return op
 }
@@ -74,17 +74,17 @@ func randomEmailOp(r *rand.Rand) patchOp {
 // ends where applying its operations one PATCH at a time (every index
 // built afresh) ends, for random sequences of colliding operations.
 func TestPatchIndexesMatchFreshState(t *testing.T) {
-	h := newPatchTestHandler(t)
+	h := newTestTypes(t)
 	compared := 0
 	for seed := range uint64(400) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		cur := patchTestUser(t, h, 4)
-		ops := make([]patchOp, 2+r.IntN(12))
+		ops := make([]Op, 2+r.IntN(12))
 		for i := range ops {
 			ops[i] = randomEmailOp(r)
 		}
 		// One operation at a time, each with fresh indexes, and the result
-		// decoded once, as the whole PATCH is; sequences an operation of
+		// Decoded once, as the whole PATCH is; sequences an operation of
 		// which fails (no match) are not comparable.
 		doc, ok := store.CloneMap(cur.Attributes), true
 		for _, op := range ops {
@@ -105,39 +105,47 @@ func TestPatchIndexesMatchFreshState(t *testing.T) {
 		if !ok {
 			continue
 		}
-		step, stepErr := h.decodeResource(h.users, doc, false)
-		d, err := h.applyPatch(h.users, cur, ops)
+		step, stepErr := h.users.Decode(doc, false)
+		d, err := h.users.ApplyPatch(cur, ops)
 		if stepErr != nil {
 			require.Error(t, err, "seed %d: %+v", seed, ops)
 			continue
 		}
 		compared++
 		require.NoError(t, err, "seed %d: %+v", seed, ops)
-		require.Equal(t, step.attrs, d.attrs, "seed %d: %+v", seed, ops)
+		require.Equal(t, step.Attrs, d.Attrs, "seed %d: %+v", seed, ops)
 	}
 	t.Logf("%d sequences compared", compared)
 	assert.Greater(t, compared, 100, "too few comparable sequences")
 }
 
-func newPatchTestHandler(t testing.TB) *Handler {
+// testTypes are the User and Group types as the handler builds them by
+// default: the core schemas, the enterprise extension on User, default
+// limits.
+type testTypes struct{ users, groups *Type }
+
+func newTestTypes(t testing.TB) testTypes {
 	t.Helper()
-	h, err := NewHandler(Config{Store: memory.New(), Logger: slog.New(slog.DiscardHandler)})
+	limits := filter.WithMaxLength(4096)
+	users, err := New(store.User, "/Users", schema.User(), []schema.Schema{schema.EnterpriseUser()}, limits)
 	require.NoError(t, err)
-	return h
+	groups, err := New(store.Group, "/Groups", schema.Group(), nil, limits)
+	require.NoError(t, err)
+	return testTypes{users: users, groups: groups}
 }
 
 // patchTestUser is a user with n emails b<i>@x.io of type "work".
-func patchTestUser(t testing.TB, h *Handler, n int) *store.Resource {
+func patchTestUser(t testing.TB, h testTypes, n int) *store.Resource {
 	t.Helper()
 	emails := make([]any, n)
 	for i := range emails {
 		emails[i] = map[string]any{"value": fmt.Sprintf("b%d@x.io", i), "type": "work"}
 	}
-	d, err := h.decodeResource(h.users, map[string]any{
-		"schemas": []any{UserSchema}, "userName": "bob@example.com", "emails": emails,
+	d, err := h.users.Decode(map[string]any{
+		"schemas": []any{schema.User().ID}, "userName": "bob@example.com", "emails": emails,
 	}, true)
 	require.NoError(t, err)
-	return &store.Resource{Type: store.User, ID: "x", Attributes: d.attrs}
+	return &store.Resource{Type: store.User, ID: "x", Attributes: d.Attrs}
 }
 
 // TestPatchInterleavedAllocations: applying a PATCH that alternates add
@@ -147,44 +155,44 @@ func patchTestUser(t testing.TB, h *Handler, n int) *store.Resource {
 // are deterministic, unlike time.
 func TestPatchInterleavedAllocations(t *testing.T) {
 	const emails, pairs = 20000, 500
-	h := newPatchTestHandler(t)
+	h := newTestTypes(t)
 	cur := patchTestUser(t, h, emails)
 	added := func(i int) []any { return []any{map[string]any{"value": fmt.Sprintf("n%d@x.io", i)}} }
-	var baseline []patchOp
+	var baseline []Op
 	all := []any{}
 	for i := range pairs {
 		all = append(all, added(i)...)
 	}
-	baseline = append(baseline, patchOp{op: "add", path: "emails", hasPath: true, value: all})
+	baseline = append(baseline, Op{op: "add", path: "emails", hasPath: true, value: all})
 	cases := []struct {
 		name  string
-		other func(i int) patchOp
+		other func(i int) Op
 	}{
-		{"replace emails[value eq].display", func(i int) patchOp {
-			return patchOp{op: "replace", path: fmt.Sprintf(`emails[value eq "b%d@x.io"].display`, i), hasPath: true, value: "d"}
+		{"replace emails[value eq].display", func(i int) Op {
+			return Op{op: "replace", path: fmt.Sprintf(`emails[value eq "b%d@x.io"].display`, i), hasPath: true, value: "d"}
 		}},
-		{"remove emails[value eq]", func(i int) patchOp {
-			return patchOp{op: "remove", path: fmt.Sprintf(`emails[value eq "b%d@x.io"]`, i), hasPath: true}
+		{"remove emails[value eq]", func(i int) Op {
+			return Op{op: "remove", path: fmt.Sprintf(`emails[value eq "b%d@x.io"]`, i), hasPath: true}
 		}},
-		{"remove emails by value", func(i int) patchOp {
-			return patchOp{op: "remove", path: "emails", hasPath: true, value: []any{map[string]any{"value": fmt.Sprintf("b%d@x.io", i)}}}
+		{"remove emails by value", func(i int) Op {
+			return Op{op: "remove", path: "emails", hasPath: true, value: []any{map[string]any{"value": fmt.Sprintf("b%d@x.io", i)}}}
 		}},
-		{"replace emails[type eq].value", func(i int) patchOp {
-			return patchOp{op: "replace", path: fmt.Sprintf(`emails[type eq "t%d"].value`, i%50), hasPath: true, value: fmt.Sprintf("t%d@x.io", i)}
+		{"replace emails[type eq].value", func(i int) Op {
+			return Op{op: "replace", path: fmt.Sprintf(`emails[type eq "t%d"].value`, i%50), hasPath: true, value: fmt.Sprintf("t%d@x.io", i)}
 		}},
 	}
 	base := testing.AllocsPerRun(2, func() {
-		_, err := h.applyPatch(h.users, cur, baseline)
+		_, err := h.users.ApplyPatch(cur, baseline)
 		require.NoError(t, err)
 	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var ops []patchOp
+			var ops []Op
 			for i := range pairs {
-				ops = append(ops, patchOp{op: "add", path: "emails", hasPath: true, value: added(i)}, tc.other(i))
+				ops = append(ops, Op{op: "add", path: "emails", hasPath: true, value: added(i)}, tc.other(i))
 			}
 			got := testing.AllocsPerRun(2, func() {
-				_, err := h.applyPatch(h.users, cur, ops)
+				_, err := h.users.ApplyPatch(cur, ops)
 				require.NoError(t, err)
 			})
 			t.Logf("baseline %.0f allocations, interleaved %.0f", base, got)
@@ -199,18 +207,18 @@ func TestPatchInterleavedAllocations(t *testing.T) {
 // primary values and what the operation changed rather than by comparing
 // the whole attribute before and after each operation.
 func TestPatchPrimaryDemotion(t *testing.T) {
-	h := newPatchTestHandler(t)
-	d, err := h.decodeResource(h.users, map[string]any{
-		"schemas": []any{UserSchema}, "userName": "bob@example.com", "emails": []any{
+	h := newTestTypes(t)
+	d, err := h.users.Decode(map[string]any{
+		"schemas": []any{schema.User().ID}, "userName": "bob@example.com", "emails": []any{
 			map[string]any{"value": "a@x.io", "type": "work", "primary": true},
 			map[string]any{"value": "b@x.io", "type": "work"},
 			map[string]any{"value": "c@x.io", "type": "home"},
 		},
 	}, true)
 	require.NoError(t, err)
-	cur := &store.Resource{Type: store.User, ID: "x", Attributes: d.attrs}
-	at := func(p string, v any) patchOp { return patchOp{op: "replace", path: p, hasPath: true, value: v} }
-	add := func(p string, v any) patchOp { return patchOp{op: "add", path: p, hasPath: true, value: v} }
+	cur := &store.Resource{Type: store.User, ID: "x", Attributes: d.Attrs}
+	at := func(p string, v any) Op { return Op{op: "replace", path: p, hasPath: true, value: v} }
+	add := func(p string, v any) Op { return Op{op: "add", path: p, hasPath: true, value: v} }
 	email := func(v string, primary any) map[string]any {
 		m := map[string]any{"value": v}
 		if primary != nil {
@@ -220,37 +228,37 @@ func TestPatchPrimaryDemotion(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		ops  []patchOp
+		ops  []Op
 		want []string // value, with a * when primary
 	}{
-		{"add a primary value", []patchOp{add("emails", []any{email("d@x.io", true)})},
+		{"add a primary value", []Op{add("emails", []any{email("d@x.io", true)})},
 			[]string{"a@x.io", "b@x.io", "c@x.io", "d@x.io*"}},
-		{"set primary on another value", []patchOp{at(`emails[value eq "b@x.io"].primary`, true)},
+		{"set primary on another value", []Op{at(`emails[value eq "b@x.io"].primary`, true)},
 			[]string{"a@x.io", "b@x.io*", "c@x.io"}},
-		{"set primary on the primary value and another", []patchOp{add(`emails[type eq "work"]`, map[string]any{"primary": true})},
+		{"set primary on the primary value and another", []Op{add(`emails[type eq "work"]`, map[string]any{"primary": true})},
 			[]string{"a@x.io", "b@x.io*", "c@x.io"}},
-		{"set primary on the primary value again", []patchOp{at(`emails[value eq "a@x.io"].primary`, true)},
+		{"set primary on the primary value again", []Op{at(`emails[value eq "a@x.io"].primary`, true)},
 			[]string{"a@x.io*", "b@x.io", "c@x.io"}},
-		{"replace keeping the primary value", []patchOp{at("emails", []any{
+		{"replace keeping the primary value", []Op{at("emails", []any{
 			map[string]any{"value": "a@x.io", "type": "work", "primary": true}, email("x@x.io", false)})},
 			[]string{"a@x.io*", "x@x.io"}},
-		{"replace with a new primary value", []patchOp{at("emails", []any{
+		{"replace with a new primary value", []Op{at("emails", []any{
 			map[string]any{"value": "a@x.io", "type": "work", "primary": true}, email("x@x.io", true)})},
 			[]string{"a@x.io", "x@x.io*"}},
-		{"change the primary value", []patchOp{at(`emails[primary eq true].value`, "z@x.io")},
+		{"change the primary value", []Op{at(`emails[primary eq true].value`, "z@x.io")},
 			[]string{"z@x.io*", "b@x.io", "c@x.io"}},
 		// The same (type, value) is one value (RFC 7643 §2.4), and stays
 		// primary.
-		{"add a non-primary copy", []patchOp{add("emails", []any{map[string]any{"value": "a@x.io", "type": "work", "primary": false}})},
+		{"add a non-primary copy", []Op{add("emails", []any{map[string]any{"value": "a@x.io", "type": "work", "primary": false}})},
 			[]string{"a@x.io*", "b@x.io", "c@x.io"}},
-		{"remove the primary value, add another", []patchOp{
+		{"remove the primary value, add another", []Op{
 			{op: "remove", path: `emails[value eq "a@x.io"]`, hasPath: true},
 			add("emails", []any{email("d@x.io", true)}),
 			at(`emails[value eq "c@x.io"].display`, "C"),
 		}, []string{"b@x.io", "c@x.io", "d@x.io*"}},
-		{"unset every primary, then set one", []patchOp{at("emails.primary", false), at(`emails[value eq "c@x.io"].primary`, true)},
+		{"unset every primary, then set one", []Op{at("emails.primary", false), at(`emails[value eq "c@x.io"].primary`, true)},
 			[]string{"a@x.io", "b@x.io", "c@x.io*"}},
-		{"primary moves along operations", []patchOp{
+		{"primary moves along operations", []Op{
 			add("emails", []any{email("d@x.io", true)}),
 			at(`emails[value eq "b@x.io"].primary`, true),
 			add("emails", []any{email("e@x.io", nil)}),
@@ -259,10 +267,10 @@ func TestPatchPrimaryDemotion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := h.applyPatch(h.users, cur, tc.ops)
+			d, err := h.users.ApplyPatch(cur, tc.ops)
 			require.NoError(t, err)
 			var got []string
-			for _, e := range d.attrs["emails"].([]any) {
+			for _, e := range d.Attrs["emails"].([]any) {
 				m := e.(map[string]any)
 				s := m["value"].(string)
 				if m["primary"] == true {

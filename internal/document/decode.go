@@ -1,93 +1,30 @@
-package scim
+package document
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
-	"net/http"
 	"strings"
-	"unicode/utf8"
 
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/scimkit/scimkit/filter"
-	"github.com/scimkit/scimkit/internal/jsondec"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
 
-// readJSON decodes a request body that must be one JSON object. It is
-// stricter than encoding/json where the difference matters for security:
-// invalid UTF-8 (which encoding/json silently replaces) and duplicate
-// object keys, ignoring case (of which encoding/json silently keeps the
-// last, so two parsers could disagree on what a request says), are refused
-// with 400 invalidSyntax, a NUL character in any key or string with 400
-// invalidValue. The body is bounded by the handler's MaxBytesReader and
-// nesting by jsondec.MaxDepth (encoding/json's limit). jsondec checks all
-// of it while decoding, in one pass.
-func readJSON(r *http.Request) (map[string]any, error) {
-	if r.Body == nil {
-		return nil, badRequest(typeInvalidSyntax, "request body is empty")
-	}
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, badRequest(typeInvalidSyntax, "reading request body: %v", err)
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, badRequest(typeInvalidSyntax, "request body is empty")
-	}
-	m, err := jsondec.DecodeObject(raw)
-	if err == nil {
-		return m, nil
-	}
-	var de *jsondec.Error
-	if !errors.As(err, &de) {
-		return nil, badRequest(typeInvalidSyntax, "request body is not valid JSON: %v", err)
-	}
-	switch {
-	case errors.Is(err, jsondec.ErrInvalidUTF8):
-		return nil, badRequest(typeInvalidSyntax, "request body is not valid UTF-8 (byte %d)", de.Offset)
-	case errors.Is(err, jsondec.ErrNotObject):
-		return nil, badRequest(typeInvalidSyntax, "request body must be a JSON object")
-	case errors.Is(err, jsondec.ErrTrailingData):
-		return nil, badRequest(typeInvalidSyntax, "request body has data after the JSON object")
-	case errors.Is(err, jsondec.ErrDuplicateKey):
-		// SCIM attribute names (and schema URNs) are case-insensitive, so
-		// keys differing only in case are duplicates too.
-		return nil, badRequest(typeInvalidSyntax, "key %q appears twice in one JSON object", de.Key)
-	case errors.Is(err, jsondec.ErrNUL):
-		// JSON allows "\u0000", no SCIM value needs it, and PostgreSQL
-		// cannot store it: refused the same on every store.
-		return nil, badRequest(typeInvalidValue, "strings may not contain the NUL character")
-	}
-	// ErrSyntax or ErrTooDeep: "invalid character 'x' after object key at
-	// byte 17".
-	return nil, badRequest(typeInvalidSyntax, "request body is not valid JSON: %v", err)
+// Decoded is a client-supplied resource after normalisation and validation.
+type Decoded struct {
+	// Attrs are the attributes in stored form.
+	Attrs map[string]any
+	// Members is the Group member list, when the body had a members key
+	// (MembersPresent).
+	Members        []store.Member
+	MembersPresent bool
 }
 
-// validText reports whether a string from the URL can name anything:
-// valid UTF-8 without NUL.
-func validText(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
-// decoded is a client-supplied resource after normalisation and validation.
-type decoded struct {
-	attrs map[string]any
-	// members is the Group member list, when the body had a members key.
-	members        []store.Member
-	membersPresent bool
-}
-
-// decodeResource turns a POST or PUT body (or the result of applying a
+// Decode turns a POST or PUT body (or the result of applying a
 // PATCH) into stored form: canonical attribute names, typed values, each
 // extension under its URN, read-only and write-only attributes dropped.
-func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireSchemas bool) (*decoded, error) {
+func (rt *Type) Decode(body map[string]any, requireSchemas bool) (*Decoded, error) {
 	if requireSchemas {
 		if err := checkSchemas(rt, body); err != nil {
 			return nil, err
@@ -105,22 +42,22 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 	// elimity's Validate demands the core URN in "schemas", spelled
 	// exactly; checkSchemas above already enforced it for client bodies.
 	// body is normalize's fresh map, so it can be set in place.
-	body["schemas"] = []any{rt.core.ID}
-	valid, serr := rt.core.Validate(body)
+	body["schemas"] = []any{rt.Core.ID}
+	valid, serr := rt.Core.Validate(body)
 	if serr != nil {
 		return nil, locateInvalid(rt, body, *serr)
 	}
 
-	out := &decoded{attrs: make(map[string]any, len(valid)+1)}
+	out := &Decoded{Attrs: make(map[string]any, len(valid)+1)}
 	// externalId is a common attribute (RFC 7643 §3.1), which elimity's
 	// core schemas do not list, so Validate would drop it.
-	if k, ok := lookupKey(body, "externalId"); ok && body[k] != nil {
+	if k, ok := LookupKey(body, "externalId"); ok && body[k] != nil {
 		ext, isStr := body[k].(string)
 		if !isStr {
 			return nil, badRequest(typeInvalidValue, `attribute "externalId" must be a string`)
 		}
 		if ext != "" {
-			out.attrs["externalId"] = ext
+			out.Attrs["externalId"] = ext
 		}
 	}
 	for k, v := range valid {
@@ -130,33 +67,33 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 			// never kept, the rest are read-only.
 			continue
 		case "members":
-			if rt.typ == store.Group {
+			if rt.Kind == store.Group {
 				continue
 			}
 		}
 		if v = prune(v); v != nil {
-			out.attrs[k] = v
+			out.Attrs[k] = v
 		}
 	}
-	dedupeValues(rt.core.Attributes, out.attrs)
+	dedupeValues(rt.Core.Attributes, out.Attrs)
 	for _, k := range [...]string{"userName", "externalId", "displayName"} {
-		if v, _ := out.attrs[k].(string); len(v) > store.MaxKeyLen {
+		if v, _ := out.Attrs[k].(string); len(v) > store.MaxKeyLen {
 			return nil, badRequest(typeInvalidValue, "attribute %q is %d bytes long; the limit is %d bytes", k, len(v), store.MaxKeyLen)
 		}
 	}
-	if rt.typ == store.Group {
-		if k, ok := lookupKey(body, "members"); ok {
-			out.membersPresent = true
-			members, err := parseMembers(body[k])
+	if rt.Kind == store.Group {
+		if k, ok := LookupKey(body, "members"); ok {
+			out.MembersPresent = true
+			members, err := ParseMembers(body[k])
 			if err != nil {
 				return nil, err
 			}
-			out.members = members
+			out.Members = members
 		}
 	}
-	for i := range rt.extensions {
-		ext := &rt.extensions[i]
-		k, ok := lookupKey(body, ext.ID)
+	for i := range rt.Extensions {
+		ext := &rt.Extensions[i]
+		k, ok := LookupKey(body, ext.ID)
 		if !ok || body[k] == nil {
 			continue
 		}
@@ -166,18 +103,16 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 		}
 		valid, serr := ext.ValidateExtension(obj)
 		if serr != nil {
-			se := *serr
-			se.Detail = "extension " + ext.ID + ": " + se.Detail
-			return nil, se
+			return nil, fromValidator(*serr, "extension "+ext.ID+": ")
 		}
 		if v := prune(map[string]any(valid)); v != nil {
 			dedupeValues(ext.Attributes, v.(map[string]any))
-			out.attrs[ext.ID] = v
+			out.Attrs[ext.ID] = v
 		}
 	}
 	// After dedupeValues: copies of one value, one of them primary, are
 	// one primary value.
-	if err := checkPrimary(rt, out.attrs); err != nil {
+	if err := checkPrimary(rt, out.Attrs); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -191,7 +126,7 @@ func (h *Handler) decodeResource(rt *resourceType, body map[string]any, requireS
 // unless the sub-attribute is caseExact), is dropped, and when it was the
 // primary one the kept element becomes primary instead. Elements without
 // a "value" are duplicates only when equal in full. Group members are
-// deduplicated by id when parsed (parseMembers).
+// deduplicated by id when parsed (ParseMembers).
 func dedupeValues(defs []schema.CoreAttribute, attrs map[string]any) {
 	for _, a := range defs {
 		list, ok := attrs[a.Name()].([]any)
@@ -257,55 +192,50 @@ func foldIf(fold bool, v any) string {
 	return string(b)
 }
 
-func requiredAttr(rt *resourceType) string {
-	if rt.typ == store.User {
+func requiredAttr(rt *Type) string {
+	if rt.Kind == store.User {
 		return "userName"
 	}
 	return "displayName"
 }
 
 // checkSchemas enforces RFC 7643 §3: a resource body names its core schema
-// in "schemas". Extra URNs (Entra adds its own to group creates) are
-// tolerated.
-func checkSchemas(rt *resourceType, body map[string]any) error {
-	k, ok := lookupKey(body, "schemas")
+// in "schemas". Other URNs it names are ignored (quirk 10 of quirks.go).
+func checkSchemas(rt *Type, body map[string]any) error {
+	k, ok := LookupKey(body, "schemas")
 	if !ok {
-		return badRequest(typeInvalidSyntax, `"schemas" is required and must contain %q`, rt.core.ID)
+		return badRequest(typeInvalidSyntax, `"schemas" is required and must contain %q`, rt.Core.ID)
 	}
 	list, ok := body[k].([]any)
 	if !ok {
 		return badRequest(typeInvalidSyntax, `"schemas" must be an array of schema URNs`)
 	}
 	for _, s := range list {
-		if str, ok := s.(string); ok && strings.EqualFold(str, rt.core.ID) {
+		if str, ok := s.(string); ok && strings.EqualFold(str, rt.Core.ID) {
 			return nil
 		}
 	}
-	return badRequest(typeInvalidSyntax, `"schemas" must contain %q`, rt.core.ID)
+	return badRequest(typeInvalidSyntax, `"schemas" must contain %q`, rt.Core.ID)
 }
 
 // locateInvalid turns elimity's anonymous validation error into one that
 // names the offending attribute, by validating one attribute at a time.
-func locateInvalid(rt *resourceType, body map[string]any, serr error) error {
+func locateInvalid(rt *Type, body map[string]any, serr scimerrors.ScimError) error {
 	required := requiredAttr(rt)
 	for k, v := range body {
 		if strings.EqualFold(k, "schemas") {
 			continue
 		}
-		probe := map[string]any{"schemas": []any{rt.core.ID}, required: "x", k: v}
-		if _, e := rt.core.Validate(probe); e != nil {
+		probe := map[string]any{"schemas": []any{rt.Core.ID}, required: "x", k: v}
+		if _, e := rt.Core.Validate(probe); e != nil {
 			return badRequest(typeInvalidValue, "attribute %q has an invalid value", k)
 		}
 	}
-	var se interface{ Error() string }
-	if errors.As(serr, &se) {
-		return serr
-	}
-	return badRequest(typeInvalidValue, "invalid resource")
+	return fromValidator(serr, "")
 }
 
-// parseMembers reads a members value ([{"value": id, "type": ...}]).
-func parseMembers(v any) ([]store.Member, error) {
+// ParseMembers reads a members value ([{"value": id, "type": ...}]).
+func ParseMembers(v any) ([]store.Member, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -324,13 +254,13 @@ func parseMembers(v any) ([]store.Member, error) {
 		if !ok {
 			return nil, badRequest(typeInvalidValue, `each member must be an object with a "value"`)
 		}
-		k, _ := lookupKey(m, "value")
+		k, _ := LookupKey(m, "value")
 		id, _ := m[k].(string)
 		if id == "" {
 			return nil, badRequest(typeInvalidValue, `each member needs a non-empty string "value"`)
 		}
 		var typ store.ResourceType
-		if tk, ok := lookupKey(m, "type"); ok {
+		if tk, ok := LookupKey(m, "type"); ok {
 			switch t, _ := m[tk].(string); strings.ToLower(t) {
 			case "user":
 				typ = store.User
@@ -350,15 +280,15 @@ func parseMembers(v any) ([]store.Member, error) {
 	return out, nil
 }
 
-// normalize rewrites what real IdPs send into what RFC 7643 says, before
+// normalize rewrites a body into the form RFC 7643 describes, before
 // validation: attribute names in any case become the schema's spelling
-// (RFC 7643 §2.1; two keys differing only in case are refused), booleans
-// sent as strings ("active":"False", Entra without the aadOptscim062020
-// flag) become booleans, a single object where an array is due is wrapped,
-// manager sent as a bare id string becomes {"value": id}, and extension
-// attributes sent flat as "urn:...:User:attr" keys move into their
-// extension. Values it does not recognise are left for validation.
-func (rt *resourceType) normalize(body map[string]any) (map[string]any, error) {
+// (RFC 7643 §2.1; two keys differing only in case are refused), a single
+// value where an array is due is wrapped, extension attributes sent flat
+// as "urn:...:User:attr" keys move into their extension, and the value
+// quirks of quirks.go (string booleans, manager as an id, one-element
+// arrays) are undone. Values it does not recognise are left for
+// validation.
+func (rt *Type) normalize(body map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(body))
 	put := func(key string, v any) error {
 		if _, dup := out[key]; dup {
@@ -473,29 +403,16 @@ func normalizeValue(a schema.CoreAttribute, v any) any {
 		}
 		return out
 	}
-	if list, ok := v.([]any); ok && len(list) == 1 {
-		// A one-element array for a single-valued attribute: Entra ID sends
-		// manager as [{"$ref": null, "value": "<id>"}].
-		v = list[0]
-	}
-	return normalizeSingle(a, v)
+	return normalizeSingle(a, singleValueInArray(v))
 }
 
 func normalizeSingle(a schema.CoreAttribute, v any) any {
 	switch a.AttributeType() {
 	case "boolean":
-		if s, ok := v.(string); ok {
-			switch strings.ToLower(strings.TrimSpace(s)) {
-			case "true":
-				return true
-			case "false":
-				return false
-			}
-		}
+		return stringBoolean(v)
 	case "complex":
-		if s, ok := v.(string); ok && a.Name() == "manager" {
-			// Entra ID may send manager as the manager's id.
-			return map[string]any{"value": s}
+		if m, ok := managerAsID(a, v); ok {
+			return m
 		}
 		if obj, ok := v.(map[string]any); ok {
 			if norm, err := normalizeObject(a.SubAttributes(), obj); err == nil {
@@ -544,32 +461,6 @@ func prune(v any) any {
 	return v
 }
 
-// resolveMembers fills in the Type of members the client did not type, by
-// looking the id up as a user, then as a group.
-func resolveMembers(ctx context.Context, tx store.Tx, members []store.Member) error {
-	// Only existence matters: a view spares a copy of what is not read.
-	get := viewGet(tx)
-	for i := range members {
-		if members[i].Type != "" {
-			continue
-		}
-		if _, err := get(ctx, store.User, members[i].Value); err == nil {
-			members[i].Type = store.User
-			continue
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if _, err := get(ctx, store.Group, members[i].Value); err == nil {
-			members[i].Type = store.Group
-			continue
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return badRequest(typeInvalidValue, "member %q is not a user or group", members[i].Value)
-	}
-	return nil
-}
-
 // isTrue reports whether a primary flag is set, in any form clients send.
 func isTrue(v any) bool {
 	switch t := v.(type) {
@@ -584,7 +475,7 @@ func isTrue(v any) bool {
 // findPrimaryAttrs lists the multi-valued attributes with a "primary"
 // sub-attribute, as (extension URN or "", attribute name) pairs, once,
 // when the resource type is made.
-func (rt *resourceType) findPrimaryAttrs() [][2]string {
+func (rt *Type) findPrimaryAttrs() [][2]string {
 	var out [][2]string
 	add := func(urn string, attrs []schema.CoreAttribute) {
 		for _, a := range attrs {
@@ -593,8 +484,8 @@ func (rt *resourceType) findPrimaryAttrs() [][2]string {
 			}
 		}
 	}
-	add("", rt.core.Attributes)
-	for _, e := range rt.extensions {
+	add("", rt.Core.Attributes)
+	for _, e := range rt.Extensions {
 		add(e.ID, e.Attributes)
 	}
 	return out
@@ -602,18 +493,47 @@ func (rt *resourceType) findPrimaryAttrs() [][2]string {
 
 // checkPrimary enforces RFC 7643 §2.4: "primary": true appears at most
 // once in a multi-valued attribute.
-func checkPrimary(rt *resourceType, doc map[string]any) error {
+func checkPrimary(rt *Type, doc map[string]any) error {
 	for _, pa := range rt.primaryAttrs {
 		n := 0
 		for _, e := range elementsOfAnyCase(doc, pa) {
 			if m, ok := e.(map[string]any); ok {
-				if k, found := lookupKey(m, "primary"); found && isTrue(m[k]) {
+				if k, found := LookupKey(m, "primary"); found && isTrue(m[k]) {
 					n++
 				}
 			}
 		}
 		if n > 1 {
 			return badRequest(typeInvalidValue, "only one value of %q may be primary", pa[1])
+		}
+	}
+	return nil
+}
+
+// CheckImmutable enforces RFC 7643 §2.2 on PUT and PATCH: an immutable
+// attribute, of the core schema or of an extension, may be set when it has
+// no value but never changed or removed once it has one.
+func (rt *Type) CheckImmutable(cur, next map[string]any) error {
+	check := func(attrs []schema.CoreAttribute, cur, next map[string]any) error {
+		for _, a := range attrs {
+			if a.Mutability() != "immutable" {
+				continue
+			}
+			old, had := cur[a.Name()]
+			if had && !jsonenc.Equal(old, next[a.Name()]) {
+				return badRequest(typeMutability, "attribute %q is immutable", a.Name())
+			}
+		}
+		return nil
+	}
+	if err := check(rt.Core.Attributes, cur, next); err != nil {
+		return err
+	}
+	for _, e := range rt.Extensions {
+		ce, _ := cur[e.ID].(map[string]any)
+		ne, _ := next[e.ID].(map[string]any)
+		if err := check(e.Attributes, ce, ne); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package scim
+package document
 
 import (
 	"strings"
@@ -14,30 +14,39 @@ import (
 // operations, and rejects some that Entra ID and Okta send (an empty
 // Operations array, capitalised ops, string booleans).
 
-type patchOp struct {
+// PatchOpURN is the schema of a PATCH request body.
+const PatchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+// Op is one operation of a PATCH request, as ParsePatch read it.
+type Op struct {
 	op      string // add, replace or remove
 	path    string // "" when absent
 	value   any
 	hasPath bool
 }
 
-// parsePatch reads a PatchOp request body.
-func parsePatch(body map[string]any) ([]patchOp, error) {
-	k, ok := lookupKey(body, "schemas")
+// AddOp is the operation that adds value at path.
+func AddOp(path string, value any) Op {
+	return Op{op: "add", path: path, value: value, hasPath: true}
+}
+
+// ParsePatch reads a PatchOp request body.
+func ParsePatch(body map[string]any) ([]Op, error) {
+	k, ok := LookupKey(body, "schemas")
 	if !ok {
-		return nil, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, patchOpURN)
+		return nil, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, PatchOpURN)
 	}
 	list, _ := body[k].([]any)
 	found := false
 	for _, s := range list {
-		if str, ok := s.(string); ok && strings.EqualFold(str, patchOpURN) {
+		if str, ok := s.(string); ok && strings.EqualFold(str, PatchOpURN) {
 			found = true
 		}
 	}
 	if !found {
-		return nil, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, patchOpURN)
+		return nil, badRequest(typeInvalidSyntax, `"schemas" must contain %q`, PatchOpURN)
 	}
-	k, ok = lookupKey(body, "Operations")
+	k, ok = LookupKey(body, "Operations")
 	if !ok {
 		return nil, badRequest(typeInvalidSyntax, `"Operations" is required`)
 	}
@@ -45,31 +54,31 @@ func parsePatch(body map[string]any) ([]patchOp, error) {
 	if !ok {
 		return nil, badRequest(typeInvalidSyntax, `"Operations" must be an array`)
 	}
-	// An empty array is a no-op (Microsoft's SCIM validator sends one).
-	ops := make([]patchOp, 0, len(raw))
+	// An empty array is a no-op (quirk 9 of quirks.go).
+	ops := make([]Op, 0, len(raw))
 	for i, r := range raw {
 		m, ok := r.(map[string]any)
 		if !ok {
 			return nil, badRequest(typeInvalidSyntax, "operation %d must be an object", i)
 		}
-		var op patchOp
-		if k, ok := lookupKey(m, "op"); ok {
+		var op Op
+		if k, ok := LookupKey(m, "op"); ok {
 			s, _ := m[k].(string)
-			op.op = strings.ToLower(s)
+			op.op = opName(s)
 		}
 		switch op.op {
 		case "add", "replace", "remove":
 		default:
 			return nil, badRequest(typeInvalidSyntax, `operation %d: "op" must be add, replace or remove`, i)
 		}
-		if k, ok := lookupKey(m, "path"); ok && m[k] != nil {
+		if k, ok := LookupKey(m, "path"); ok && m[k] != nil {
 			s, isStr := m[k].(string)
 			if !isStr {
 				return nil, badRequest(typeInvalidPath, `operation %d: "path" must be a string`, i)
 			}
 			op.path, op.hasPath = strings.TrimSpace(s), strings.TrimSpace(s) != ""
 		}
-		if k, ok := lookupKey(m, "value"); ok {
+		if k, ok := LookupKey(m, "value"); ok {
 			op.value = m[k]
 		}
 		if op.op != "remove" && op.value == nil {
@@ -83,14 +92,14 @@ func parsePatch(body map[string]any) ([]patchOp, error) {
 	return ops, nil
 }
 
-// applyPatch applies ops to a copy of cur and validates the result like a
+// ApplyPatch applies ops to a copy of cur and validates the result like a
 // PUT body. cur is never modified.
-func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchOp) (*decoded, error) {
+func (rt *Type) ApplyPatch(cur *store.Resource, ops []Op) (*Decoded, error) {
 	doc := store.CloneMap(cur.Attributes)
 	if doc == nil {
 		doc = map[string]any{}
 	}
-	if rt.typ == store.Group {
+	if rt.Kind == store.Group {
 		members := make([]any, 0, len(cur.Members))
 		for _, m := range cur.Members {
 			members = append(members, map[string]any{"value": m.Value, "type": string(m.Type)})
@@ -117,14 +126,14 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 		}
 	}
 	st.flush()
-	d, err := h.decodeResource(rt, doc, false)
+	d, err := rt.Decode(doc, false)
 	if err != nil {
 		return nil, err
 	}
-	if rt.typ == store.Group && !d.membersPresent {
+	if rt.Kind == store.Group && !d.MembersPresent {
 		// The operations removed the members attribute itself: the group
 		// now has no members (RFC 7644 §3.5.2.2).
-		d.membersPresent, d.members = true, nil
+		d.MembersPresent, d.Members = true, nil
 	}
 	return d, nil
 }
@@ -138,7 +147,7 @@ func (h *Handler) applyPatch(rt *resourceType, cur *store.Resource, ops []patchO
 // on a list of 100,000 would cost operations × size. Past the budget the
 // PATCH is refused (400 tooMany), so its cost stays linear in the size of
 // the request and the resource, whatever its operations.
-func patchWorkBudget(doc map[string]any, ops []patchOp) int {
+func patchWorkBudget(doc map[string]any, ops []Op) int {
 	n := len(ops)
 	var count func(v any, depth int)
 	count = func(v any, depth int) {
@@ -169,7 +178,7 @@ const (
 )
 
 func primaryFlag(m map[string]any) bool {
-	k, ok := lookupKey(m, "primary")
+	k, ok := LookupKey(m, "primary")
 	return ok && isTrue(m[k])
 }
 
@@ -189,13 +198,13 @@ func elementKey(m map[string]any) string {
 // keys may still be spelled as the client sent them.
 func elementsOfAnyCase(doc map[string]any, pa [2]string) []any {
 	if pa[0] != "" {
-		k, ok := lookupKey(doc, pa[0])
+		k, ok := LookupKey(doc, pa[0])
 		if !ok {
 			return nil
 		}
 		doc, _ = doc[k].(map[string]any)
 	}
-	k, ok := lookupKey(doc, pa[1])
+	k, ok := LookupKey(doc, pa[1])
 	if !ok {
 		return nil
 	}
@@ -207,16 +216,13 @@ func elementsOfAnyCase(doc map[string]any, pa [2]string) []any {
 // object whose keys are attribute paths ("displayName", "name.givenName",
 // "urn:...:enterprise:2.0:User:employeeNumber", or an extension URN with an
 // object value).
-func applyNoPath(st *patchState, rt *resourceType, doc map[string]any, op string, value any) error {
+func applyNoPath(st *patchState, rt *Type, doc map[string]any, op string, value any) error {
 	obj, ok := value.(map[string]any)
 	if !ok {
 		return badRequest(typeInvalidValue, "%s without a path needs an object value", op)
 	}
 	for k, v := range obj {
-		switch strings.ToLower(k) {
-		case "id", "meta", "schemas":
-			// Okta's group rename repeats the id; read-only attributes in a
-			// no-path value are ignored rather than refused.
+		if ignoredInNoPathValue(k) {
 			continue
 		}
 		if ext, ok := rt.extension(k); ok {
@@ -261,12 +267,12 @@ type target struct {
 	sub       *schema.CoreAttribute // the .sub part, if any
 }
 
-func applyAtPath(st *patchState, rt *resourceType, doc map[string]any, op, path string, value any) error {
+func applyAtPath(st *patchState, rt *Type, doc map[string]any, op, path string, value any) error {
 	// A path that is exactly an extension URN targets the whole extension.
 	if ext, ok := rt.extension(path); ok {
 		switch op {
 		case "remove":
-			if k, found := lookupKey(doc, ext.ID); found {
+			if k, found := LookupKey(doc, ext.ID); found {
 				delete(doc, k)
 			}
 			return nil
@@ -295,11 +301,22 @@ func applyAtPath(st *patchState, rt *resourceType, doc map[string]any, op, path 
 	}
 }
 
-func resolveTarget(rt *resourceType, doc map[string]any, path string, create bool) (*target, error) {
+// pathRef is a PATCH path resolved against the schema table, before it is
+// applied to a document: the attribute and its schema, the sub-attribute,
+// and the parsed path, whose value filter the caller compiles if it needs
+// it. ApplyPatch and MemberDelta both resolve paths with resolvePath.
+type pathRef struct {
+	attrRef
+	sub  *schema.CoreAttribute // the .sub part, if any
+	path *filter.PatchPath
+	text string // an excerpt of the path, to quote in errors
+}
+
+func (rt *Type) resolvePath(path string) (*pathRef, error) {
 	// The one parsing entry for paths and filters, with their limits
 	// (length, nesting) and bounded error messages; it keeps the
 	// internal/fastpath shortcut for what IdPs send.
-	p, err := filter.ParsePatchPath(path, rt.filterOpts...)
+	p, err := filter.ParsePatchPath(path, rt.FilterOptions...)
 	if err != nil {
 		return nil, badRequest(typeInvalidPath, "%v", err)
 	}
@@ -310,49 +327,61 @@ func resolveTarget(rt *resourceType, doc map[string]any, path string, create boo
 	}
 	ref, ok := rt.lookup(name)
 	if !ok {
-		return nil, unknownAttrError{badRequest(typeInvalidPath, "path %q names no attribute of %s", path, rt.name)}
+		return nil, unknownAttrError{badRequest(typeInvalidPath, "path %q names no attribute of %s", path, rt.Name)}
 	}
 	if ref.attr.Mutability() == "readOnly" {
 		return nil, badRequest(typeMutability, "attribute %q is read-only", ref.attr.Name())
 	}
-	t := &target{container: doc, attr: ref.attr, key: ref.attr.Name()}
-	if ref.ext != nil {
-		k, found := lookupKey(doc, ref.ext.ID)
+	r := &pathRef{attrRef: ref, path: p, text: path}
+	if p.Sub != "" {
+		s, ok := subAttr(ref.attr, p.Sub)
+		if !ok {
+			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(p.Sub))
+		}
+		r.sub = &s
+	}
+	if p.HasValueFilter() && !ref.attr.MultiValued() {
+		return nil, badRequest(typeInvalidPath, "path %q: a value filter needs a multi-valued attribute", path)
+	}
+	return r, nil
+}
+
+// resolveTarget resolves path and finds what it names in doc, creating the
+// extension object it lives in when create is set. It returns nil when
+// there is nothing to remove.
+func resolveTarget(rt *Type, doc map[string]any, path string, create bool) (*target, error) {
+	r, err := rt.resolvePath(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{container: doc, attr: r.attr, key: r.attr.Name(), sub: r.sub}
+	if r.ext != nil {
+		k, found := LookupKey(doc, r.ext.ID)
 		ext, _ := doc[k].(map[string]any)
 		if !found || ext == nil {
 			if !create {
 				return nil, nil
 			}
 			ext = map[string]any{}
-			doc[ref.ext.ID] = ext
+			doc[r.ext.ID] = ext
 		}
 		t.container = ext
 	}
 	// Normalise the key's spelling in the container to the canonical one.
-	if k, found := lookupKey(t.container, t.key); found && k != t.key {
+	if k, found := LookupKey(t.container, t.key); found && k != t.key {
 		t.container[t.key] = t.container[k]
 		delete(t.container, k)
 	}
-	if p.Sub != "" {
-		s, ok := subAttr(ref.attr, p.Sub)
-		if !ok {
-			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(p.Sub))
+	if r.path.HasValueFilter() {
+		parent := r.attr.Name()
+		if r.ext != nil {
+			parent = r.ext.ID + ":" + parent
 		}
-		t.sub = &s
-	}
-	if p.HasValueFilter() {
-		if !ref.attr.MultiValued() {
-			return nil, badRequest(typeInvalidPath, "path %q: a value filter needs a multi-valued attribute", path)
-		}
-		parent := ref.attr.Name()
-		if ref.ext != nil {
-			parent = ref.ext.ID + ":" + parent
-		}
-		f, err := p.ValueFilter(parent, rt.filterOpts...)
+		f, err := r.path.ValueFilter(parent, rt.FilterOptions...)
 		if err != nil {
-			return nil, badRequest(typeInvalidPath, "path %q: %v", path, err)
+			return nil, badRequest(typeInvalidPath, "path %q: %v", r.text, err)
 		}
-		t.valueSel, t.selPath = f, p
+		t.valueSel, t.selPath = f, r.path
 	}
 	return t, nil
 }
@@ -374,26 +403,6 @@ func asList(v any) []any {
 		return l
 	}
 	return []any{v}
-}
-
-// newElement builds the element a value filter made only of eq tests
-// describes (type eq "work" → {"type": "work"}), so that Entra's
-// replace of emails[type eq "work"].value on a user without a work email
-// creates it. It reports false for any other filter.
-func (t *target) newElement() (map[string]any, bool) {
-	eqs, ok := t.selPath.Equalities()
-	if !ok {
-		return nil, false
-	}
-	out := make(map[string]any, len(eqs))
-	for name, v := range eqs {
-		s, ok := subAttr(t.attr, name)
-		if !ok {
-			return nil, false
-		}
-		out[s.Name()] = v
-	}
-	return out, true
 }
 
 func (t *target) add(value any) error {
@@ -531,7 +540,7 @@ func (t *target) remove(value any) error {
 			for _, i := range idx {
 				l.change(i, func(e any) any {
 					m := e.(map[string]any)
-					if k, ok := lookupKey(m, name); ok {
+					if k, ok := LookupKey(m, name); ok {
 						delete(m, k)
 					}
 					return m
@@ -548,7 +557,7 @@ func (t *target) remove(value any) error {
 		if t.attr.MultiValued() {
 			t.st.list(t).changeAll(func(e any) {
 				if m, ok := e.(map[string]any); ok {
-					if k, found := lookupKey(m, name); found {
+					if k, found := LookupKey(m, name); found {
 						delete(m, k)
 					}
 				}
@@ -556,23 +565,12 @@ func (t *target) remove(value any) error {
 			return nil
 		}
 		if m, ok := t.container[t.key].(map[string]any); ok {
-			if k, found := lookupKey(m, name); found {
+			if k, found := LookupKey(m, name); found {
 				delete(m, k)
 			}
 		}
 	case t.attr.MultiValued() && value != nil:
-		// Entra ID removes members by listing them in the value:
-		// {"op":"Remove","path":"members","value":[{"value":"<id>"}]}.
-		l := t.st.list(t)
-		values := asList(value)
-		ids := make([]string, len(values))
-		for i, v := range values {
-			ids[i] = elementIdentity(v, true)
-		}
-		for _, i := range l.withValues(ids) {
-			l.remove(i)
-		}
-		l.publish()
+		t.removeListed(value)
 	case t.attr.MultiValued():
 		t.st.list(t).removeAll()
 	default:
@@ -588,7 +586,7 @@ func (t *target) remove(value any) error {
 // not n×m comparisons.
 func elementIdentity(v any, byValue bool) string {
 	if m, ok := v.(map[string]any); ok && byValue {
-		if k, found := lookupKey(m, "value"); found {
+		if k, found := LookupKey(m, "value"); found {
 			b, _ := jsonenc.Marshal(m[k])
 			return "v:" + string(b)
 		}
@@ -598,7 +596,7 @@ func elementIdentity(v any, byValue bool) string {
 }
 
 func setKey(m map[string]any, name string, v any) {
-	if k, ok := lookupKey(m, name); ok && k != name {
+	if k, ok := LookupKey(m, name); ok && k != name {
 		delete(m, k)
 	}
 	m[name] = v
