@@ -312,13 +312,13 @@ type pathRef struct {
 	text string // an excerpt of the path, to quote in errors
 }
 
-func (rt *Type) resolvePath(path string) (*pathRef, error) {
+func (rt *Type) resolvePath(path string) (pathRef, error) {
 	// The one parsing entry for paths and filters, with their limits
 	// (length, nesting) and bounded error messages; it keeps the
 	// internal/fastpath shortcut for what IdPs send.
 	p, err := filter.ParsePatchPath(path, rt.FilterOptions...)
 	if err != nil {
-		return nil, badRequest(typeInvalidPath, "%v", err)
+		return pathRef{}, badRequest(typeInvalidPath, "%v", err)
 	}
 	path = filter.Excerpt(path) // below, path is only quoted in error messages
 	name := p.Attribute
@@ -327,21 +327,21 @@ func (rt *Type) resolvePath(path string) (*pathRef, error) {
 	}
 	ref, ok := rt.lookup(name)
 	if !ok {
-		return nil, unknownAttrError{badRequest(typeInvalidPath, "path %q names no attribute of %s", path, rt.Name)}
+		return pathRef{}, unknownAttrError{badRequest(typeInvalidPath, "path %q names no attribute of %s", path, rt.Name)}
 	}
 	if ref.attr.Mutability() == "readOnly" {
-		return nil, badRequest(typeMutability, "attribute %q is read-only", ref.attr.Name())
+		return pathRef{}, badRequest(typeMutability, "attribute %q is read-only", ref.attr.Name())
 	}
-	r := &pathRef{attrRef: ref, path: p, text: path}
+	r := pathRef{attrRef: ref, path: p, text: path}
 	if p.Sub != "" {
 		s, ok := subAttr(ref.attr, p.Sub)
 		if !ok {
-			return nil, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(p.Sub))
+			return pathRef{}, badRequest(typeInvalidPath, "path %q: %q has no sub-attribute %q", path, ref.attr.Name(), filter.Excerpt(p.Sub))
 		}
 		r.sub = &s
 	}
 	if p.HasValueFilter() && !ref.attr.MultiValued() {
-		return nil, badRequest(typeInvalidPath, "path %q: a value filter needs a multi-valued attribute", path)
+		return pathRef{}, badRequest(typeInvalidPath, "path %q: a value filter needs a multi-valued attribute", path)
 	}
 	return r, nil
 }
