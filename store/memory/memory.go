@@ -80,6 +80,9 @@ type Store struct {
 	mu     sync.RWMutex
 	scopes map[store.Scope]*scopeData
 
+	// dirs keeps the directory records (Directories).
+	dirs *Directories
+
 	// matches counts filter evaluations; tests use it to prove that indexed
 	// queries do not scan.
 	matches atomic.Int64
@@ -114,6 +117,7 @@ func New(opts ...Option) *Store {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.dirs = newDirectories(s)
 	return s
 }
 
