@@ -9,8 +9,9 @@ import (
 )
 
 // migration is one versioned schema step. Its statements use {p} for the
-// table prefix and {json}, {int}, {serial} (an auto-increasing primary key)
-// for dialect types; one that starts with
+// table prefix, {json}, {int}, {serial} (an auto-increasing primary key)
+// for dialect types, and {bytes} after a text type for byte-wise
+// comparison (SQLite's default); one that starts with
 // {pg} or {sqlite} runs only on that dialect.
 type migration struct {
 	version    int
@@ -95,6 +96,27 @@ var migrations = []migration{
 	// The kinds of the events a write amounted to (a JSON array).
 	{4, []string{
 		`ALTER TABLE {p}audit ADD COLUMN events {json}`,
+	}},
+	// Directory records (Directories). Keys compare as bytes ({bytes}), so
+	// that the primary key serves the (tenant, id) order of
+	// ListDirectories whatever the database's collation; times are Unix
+	// milliseconds, 0 for none.
+	{5, []string{
+		`CREATE TABLE {p}directories (
+			tenant TEXT{bytes} NOT NULL,
+			id TEXT{bytes} NOT NULL,
+			name TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			state TEXT NOT NULL,
+			settings {json} NOT NULL,
+			created {int} NOT NULL,
+			updated {int} NOT NULL,
+			last_request {int} NOT NULL,
+			last_error TEXT NOT NULL,
+			last_error_at {int} NOT NULL,
+			version {int} NOT NULL,
+			PRIMARY KEY (tenant, id)
+		)`,
 	}},
 }
 
@@ -201,11 +223,11 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 func (s *Store) expand(stmt string) string {
-	jsonType, intType, serial := "TEXT", "INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"
+	jsonType, intType, serial, bytes := "TEXT", "INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT", ""
 	if s.d == PostgreSQL {
-		jsonType, intType, serial = "JSONB", "BIGINT", "BIGSERIAL PRIMARY KEY"
+		jsonType, intType, serial, bytes = "JSONB", "BIGINT", "BIGSERIAL PRIMARY KEY", ` COLLATE "C"`
 	}
-	return strings.NewReplacer("{p}", s.prefix, "{json}", jsonType, "{int}", intType, "{serial}", serial).Replace(stmt)
+	return strings.NewReplacer("{p}", s.prefix, "{json}", jsonType, "{int}", intType, "{serial}", serial, "{bytes}", bytes).Replace(stmt)
 }
 
 // ph returns the n-th placeholder.

@@ -19,36 +19,31 @@ type ReplayCache struct{ s *Store }
 func (c *ReplayCache) Seen(ctx context.Context, key string, expires time.Time) (bool, error) {
 	s := c.s
 	now := s.clock().UnixMilli()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
-	}
-	run := s.inTx(tx)
-	defer func() {
-		_ = tx.Rollback()
-		run.done()
-	}()
-	b := s.query()
-	b.w("DELETE FROM ", s.t.replay, " WHERE expires <= ", b.arg(now), " AND key = ", b.arg(key))
-	if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
-		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
-	}
-	b = s.query()
-	b.w("INSERT INTO ", s.t.replay, " (key, expires) VALUES (", b.arg(key), ", ", b.arg(expires.UnixMilli()), ") ON CONFLICT DO NOTHING")
-	res, err := run.exec(ctx, b.String(), b.args...)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
-	}
-	inserted, _ := res.RowsAffected()
-	// Now and then, sweep all expired keys so the table stays small.
-	if now%64 == 0 {
-		b = s.query()
-		b.w("DELETE FROM ", s.t.replay, " WHERE expires <= ", b.arg(now))
+	var inserted int64
+	err := s.inTxFunc(ctx, func(run *runner) error {
+		b := s.query()
+		b.w("DELETE FROM ", s.t.replay, " WHERE expires <= ", b.arg(now), " AND key = ", b.arg(key))
 		if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
-			return false, fmt.Errorf("sqlstore: replay cache: %w", err)
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		b = s.query()
+		b.w("INSERT INTO ", s.t.replay, " (key, expires) VALUES (", b.arg(key), ", ", b.arg(expires.UnixMilli()), ") ON CONFLICT DO NOTHING")
+		res, err := run.exec(ctx, b.String(), b.args...)
+		if err != nil {
+			return err
+		}
+		inserted, _ = res.RowsAffected()
+		// Now and then, sweep all expired keys so the table stays small.
+		if now%64 == 0 {
+			b = s.query()
+			b.w("DELETE FROM ", s.t.replay, " WHERE expires <= ", b.arg(now))
+			if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return false, fmt.Errorf("sqlstore: replay cache: %w", err)
 	}
 	return inserted == 0, nil

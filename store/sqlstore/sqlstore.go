@@ -91,7 +91,7 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 type tables struct {
-	resources, members, migrations, replay, counter, audit string
+	resources, members, migrations, replay, counter, audit, directories string
 }
 
 // Option configures a Store.
@@ -148,12 +148,13 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 		}
 	}
 	s.t = tables{
-		resources:  s.prefix + "resources",
-		members:    s.prefix + "members",
-		migrations: s.prefix + "migrations",
-		replay:     s.prefix + "replay",
-		counter:    s.prefix + "counter",
-		audit:      s.prefix + "audit",
+		resources:   s.prefix + "resources",
+		members:     s.prefix + "members",
+		migrations:  s.prefix + "migrations",
+		replay:      s.prefix + "replay",
+		counter:     s.prefix + "counter",
+		audit:       s.prefix + "audit",
+		directories: s.prefix + "directories",
 	}
 	s.columns = map[string]filter.SQLColumn{
 		"id":                {Name: "id", Type: "string"},
