@@ -21,12 +21,19 @@ import (
 	"github.com/scimkit/scimkit/store"
 )
 
+// Store is what the contract tests: directory records and their
+// credentials, on the same data.
+type Store interface {
+	directory.Store
+	directory.CredentialStore
+}
+
 // Run runs the contract against stores newStore opens. Every case gets its
 // own store and runs in parallel with the others.
-func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	cases := []struct {
 		name string
-		fn   func(t *testing.T, s directory.Store)
+		fn   func(t *testing.T, s Store)
 	}{
 		{"CreateAndRead", createAndRead},
 		{"CreateRefusesDuplicates", createRefusesDuplicates},
@@ -41,6 +48,14 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"UpdatesSerialise", updatesSerialise},
 		{"Delete", deleteDirectory},
 		{"ReturnsCopies", returnsCopies},
+		{"Credentials/CreateAndLookUp", credentialCreateAndLookUp},
+		{"Credentials/NeedTheirDirectory", credentialsNeedTheirDirectory},
+		{"Credentials/RefuseDuplicatesAndInvalid", credentialsRefuseDuplicatesAndInvalid},
+		{"Credentials/ListWithoutHashes", credentialsListWithoutHashes},
+		{"Credentials/End", credentialsEnd},
+		{"Credentials/Touch", credentialsTouch},
+		{"Credentials/GoWithTheirDirectory", credentialsGoWithTheirDirectory},
+		{"Credentials/Rotate", credentialsRotate},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -66,7 +81,7 @@ func sample(tenant, id string) *directory.Directory {
 
 func scope(tenant, id string) store.Scope { return store.Scope{Tenant: tenant, Directory: id} }
 
-func createAndRead(t *testing.T, s directory.Store) {
+func createAndRead(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := sample("acme", "okta")
 	require.NoError(t, s.CreateDirectory(ctx, d))
@@ -97,7 +112,7 @@ func createAndRead(t *testing.T, s directory.Store) {
 	assert.Equal(t, directory.Entra, got.Kind)
 }
 
-func createRefusesDuplicates(t *testing.T, s directory.Store) {
+func createRefusesDuplicates(t *testing.T, s Store) {
 	ctx := context.Background()
 	require.NoError(t, s.CreateDirectory(ctx, sample("acme", "okta")))
 	again := sample("acme", "okta")
@@ -108,7 +123,7 @@ func createRefusesDuplicates(t *testing.T, s directory.Store) {
 	assert.Equal(t, "Okta (acme)", got.Name, "the first one stays")
 }
 
-func createRefusesInvalid(t *testing.T, s directory.Store) {
+func createRefusesInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
 	long := make([]byte, directory.MaxIDLen+1)
 	for i := range long {
@@ -138,7 +153,7 @@ func createRefusesInvalid(t *testing.T, s directory.Store) {
 	assert.Empty(t, page.Directories, "nothing invalid was saved")
 }
 
-func tenantsAreApart(t *testing.T, s directory.Store) {
+func tenantsAreApart(t *testing.T, s Store) {
 	ctx := context.Background()
 	a, b := sample("acme", "okta"), sample("globex", "okta")
 	b.Name = "Globex"
@@ -155,7 +170,7 @@ func tenantsAreApart(t *testing.T, s directory.Store) {
 	assert.Empty(t, page.Directories)
 }
 
-func notFound(t *testing.T, s directory.Store) {
+func notFound(t *testing.T, s Store) {
 	ctx := context.Background()
 	require.NoError(t, s.CreateDirectory(ctx, sample("acme", "okta")))
 	for _, sc := range []store.Scope{scope("acme", "entra"), scope("", "okta"), scope("ACME", "okta"), scope("acme", "OKTA")} {
@@ -167,7 +182,7 @@ func notFound(t *testing.T, s directory.Store) {
 	}
 }
 
-func listPages(t *testing.T, s directory.Store) {
+func listPages(t *testing.T, s Store) {
 	ctx := context.Background()
 	var want []store.Scope
 	for _, tenant := range []string{"b", "a", "", "a:b", "ab"} {
@@ -206,7 +221,7 @@ func sortScopes(s []store.Scope) {
 	}
 }
 
-func listFilters(t *testing.T, s directory.Store) {
+func listFilters(t *testing.T, s Store) {
 	ctx := context.Background()
 	for _, sc := range []store.Scope{scope("acme", "okta"), scope("acme", "entra"), scope("globex", "okta")} {
 		require.NoError(t, s.CreateDirectory(ctx, sample(sc.Tenant, sc.Directory)))
@@ -232,14 +247,14 @@ func listFilters(t *testing.T, s directory.Store) {
 	assert.Empty(t, ids(directory.ListQuery{}), "the zero query is the zero tenant's directories")
 }
 
-func listRefusesBadCursor(t *testing.T, s directory.Store) {
+func listRefusesBadCursor(t *testing.T, s Store) {
 	for _, c := range []string{"x", "5:ab", "-1:a", "01:ab", ":"} {
 		_, err := s.ListDirectories(context.Background(), directory.ListQuery{AllTenants: true, After: c})
 		require.ErrorIs(t, err, directory.ErrInvalid, c)
 	}
 }
 
-func update(t *testing.T, s directory.Store) {
+func update(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := sample("acme", "okta")
 	require.NoError(t, s.CreateDirectory(ctx, d))
@@ -277,7 +292,7 @@ func update(t *testing.T, s directory.Store) {
 	require.ErrorIs(t, err, directory.ErrNotFound)
 }
 
-func updateFailsWhole(t *testing.T, s directory.Store) {
+func updateFailsWhole(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := sample("acme", "okta")
 	require.NoError(t, s.CreateDirectory(ctx, d))
@@ -301,7 +316,7 @@ func updateFailsWhole(t *testing.T, s directory.Store) {
 
 // updatesSerialise: concurrent read-modify-write updates of one directory
 // lose none of each other's changes.
-func updatesSerialise(t *testing.T, s directory.Store) {
+func updatesSerialise(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := sample("acme", "okta")
 	d.Settings.DefaultRole = "0"
@@ -337,7 +352,7 @@ func updatesSerialise(t *testing.T, s directory.Store) {
 	assert.GreaterOrEqual(t, read.Version, d.Version+writers*each)
 }
 
-func deleteDirectory(t *testing.T, s directory.Store) {
+func deleteDirectory(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := sample("acme", "okta")
 	require.NoError(t, s.CreateDirectory(ctx, d))
@@ -349,7 +364,7 @@ func deleteDirectory(t *testing.T, s directory.Store) {
 	require.NoError(t, s.CreateDirectory(ctx, sample("acme", "okta")))
 }
 
-func returnsCopies(t *testing.T, s directory.Store) {
+func returnsCopies(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := sample("acme", "okta")
 	require.NoError(t, s.CreateDirectory(ctx, d))

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/store"
@@ -24,12 +26,17 @@ type Directories struct {
 	byID map[store.Scope]*directory.Directory
 	// keys are byID's keys in list order (directory.Less).
 	keys []store.Scope
+	// creds are the credentials by key id.
+	creds map[string]*directory.Credential
 }
 
-var _ directory.Store = (*Directories)(nil)
+var (
+	_ directory.Store           = (*Directories)(nil)
+	_ directory.CredentialStore = (*Directories)(nil)
+)
 
 func newDirectories(s *Store) *Directories {
-	return &Directories{s: s, byID: make(map[store.Scope]*directory.Directory)}
+	return &Directories{s: s, byID: make(map[store.Scope]*directory.Directory), creds: make(map[string]*directory.Credential)}
 }
 
 // position is where key is, or would be, in keys.
@@ -159,5 +166,123 @@ func (ds *Directories) DeleteDirectory(ctx context.Context, scope store.Scope) e
 	delete(ds.byID, scope)
 	i := ds.position(scope)
 	ds.keys = slices.Delete(ds.keys, i, i+1)
+	for id, c := range ds.creds {
+		if c.Scope() == scope {
+			delete(ds.creds, id)
+		}
+	}
+	return nil
+}
+
+// CreateCredential saves a credential of an existing directory
+// (directory.CredentialStore).
+func (ds *Directories) CreateCredential(ctx context.Context, c *directory.Credential) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if _, ok := ds.byID[c.Scope()]; !ok {
+		return fmt.Errorf("%w: %s", directory.ErrNotFound, c.Scope())
+	}
+	if _, ok := ds.creds[c.ID]; ok {
+		return fmt.Errorf("%w: credential %s", directory.ErrExists, c.ID)
+	}
+	saved := c.Clone()
+	saved.Created, saved.LastUsed = ds.s.clock(), time.Time{}
+	ds.creds[c.ID] = saved
+	c.Created, c.LastUsed = saved.Created, time.Time{}
+	return nil
+}
+
+// LookupCredential returns the credential with key id id and its directory
+// (directory.CredentialStore).
+func (ds *Directories) LookupCredential(ctx context.Context, id string) (*directory.Credential, *directory.Directory, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	c, ok := ds.creds[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: credential %s", directory.ErrNotFound, id)
+	}
+	d, ok := ds.byID[c.Scope()]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %s", directory.ErrNotFound, c.Scope())
+	}
+	return c.Clone(), d.Clone(), nil
+}
+
+// ListCredentials returns the directory's credentials, newest first,
+// without their hashes (directory.CredentialStore).
+func (ds *Directories) ListCredentials(ctx context.Context, scope store.Scope) ([]*directory.Credential, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	var out []*directory.Credential
+	for _, c := range ds.creds {
+		if c.Scope() == scope {
+			cp := c.Clone()
+			cp.Hash = nil
+			out = append(out, cp)
+		}
+	}
+	slices.SortFunc(out, func(a, b *directory.Credential) int {
+		if n := b.Created.Compare(a.Created); n != 0 {
+			return n
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// EndCredential revokes the credential or sets its expiry
+// (directory.CredentialStore).
+func (ds *Directories) EndCredential(ctx context.Context, scope store.Scope, id string, at time.Time, revoke bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	c, ok := ds.creds[id]
+	if !ok || c.Scope() != scope {
+		return fmt.Errorf("%w: credential %s of %s", directory.ErrNotFound, id, scope)
+	}
+	end := &c.Expires
+	if revoke {
+		end = &c.Revoked
+	}
+	if end.IsZero() || at.Before(*end) {
+		*end = at.Round(0)
+	}
+	return nil
+}
+
+// TouchCredentials records last-used times (directory.CredentialStore).
+func (ds *Directories) TouchCredentials(ctx context.Context, used map[string]time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	for id, at := range used {
+		c, ok := ds.creds[id]
+		if !ok {
+			continue
+		}
+		at = at.Round(0)
+		if at.After(c.LastUsed) {
+			c.LastUsed = at
+		}
+		if d, ok := ds.byID[c.Scope()]; ok && at.After(d.LastRequest) {
+			d.LastRequest = at
+		}
+	}
 	return nil
 }

@@ -12,14 +12,18 @@ import (
 	"github.com/scimkit/scimkit/store"
 )
 
-// Directories returns the store's directory.Store, which keeps directory
-// records in the store's database, so every replica sees a change at once.
+// Directories returns the store's directory.Store and
+// directory.CredentialStore, which keep directory records and credentials
+// in the store's database, so every replica sees a change at once.
 func (s *Store) Directories() *Directories { return &Directories{s: s} }
 
 // Directories is a directory.Store on the store's directories table.
 type Directories struct{ s *Store }
 
-var _ directory.Store = (*Directories)(nil)
+var (
+	_ directory.Store           = (*Directories)(nil)
+	_ directory.CredentialStore = (*Directories)(nil)
+)
 
 const directoryColumns = "tenant, id, name, kind, state, settings, created, updated, last_request, last_error, last_error_at, version"
 
@@ -199,21 +203,29 @@ func (ds *Directories) UpdateDirectory(ctx context.Context, scope store.Scope, f
 	return out, err
 }
 
-// DeleteDirectory removes the scope's directory record (directory.Store).
+// DeleteDirectory removes the scope's directory record and its
+// credentials, in one transaction (directory.Store).
 func (ds *Directories) DeleteDirectory(ctx context.Context, scope store.Scope) error {
 	s := ds.s
-	b := s.query()
-	b.w("DELETE FROM ", s.t.directories, " WHERE tenant = ", b.arg(scope.Tenant), " AND id = ", b.arg(scope.Directory))
-	res, err := s.dbr.exec(ctx, b.String(), b.args...)
-	if err != nil {
-		return fmt.Errorf("sqlstore: delete directory: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlstore: delete directory: %w", err)
-	} else if n == 0 {
-		return fmt.Errorf("%w: %s", directory.ErrNotFound, scope)
-	}
-	return nil
+	return s.inTxFunc(ctx, func(run *runner) error {
+		b := s.query()
+		b.w("DELETE FROM ", s.t.directories, " WHERE tenant = ", b.arg(scope.Tenant), " AND id = ", b.arg(scope.Directory))
+		res, err := run.exec(ctx, b.String(), b.args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete directory: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: delete directory: %w", err)
+		} else if n == 0 {
+			return fmt.Errorf("%w: %s", directory.ErrNotFound, scope)
+		}
+		b = s.query()
+		b.w("DELETE FROM ", s.t.credentials, " WHERE tenant = ", b.arg(scope.Tenant), " AND directory = ", b.arg(scope.Directory))
+		if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
+			return fmt.Errorf("sqlstore: delete directory credentials: %w", err)
+		}
+		return nil
+	})
 }
 
 // inTxFunc runs fn in a database transaction on the store's statements,

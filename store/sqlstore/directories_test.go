@@ -3,20 +3,19 @@ package sqlstore_test
 import (
 	"testing"
 
-	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/directory/directorytest"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 )
 
 func TestDirectoriesSQLite(t *testing.T) {
 	t.Parallel()
-	directorytest.Run(t, func(t *testing.T) directory.Store { return sqlstoretest.SQLite(t).Directories() })
+	directorytest.Run(t, func(t *testing.T) directorytest.Store { return sqlstoretest.SQLite(t).Directories() })
 }
 
 func TestDirectoriesPostgreSQL(t *testing.T) {
 	t.Parallel()
 	sqlstoretest.PostgresDSN(t) // skips without SCIMKIT_POSTGRES_DSN
-	directorytest.Run(t, func(t *testing.T) directory.Store {
+	directorytest.Run(t, func(t *testing.T) directorytest.Store {
 		s, _ := sqlstoretest.Postgres(t)
 		return s.Directories()
 	})

@@ -97,7 +97,7 @@ var migrations = []migration{
 	{4, []string{
 		`ALTER TABLE {p}audit ADD COLUMN events {json}`,
 	}},
-	// Directory records (Directories). Keys compare as bytes ({bytes}), so
+	// Directory records and their credentials (Directories). Keys compare as bytes ({bytes}), so
 	// that the primary key serves the (tenant, id) order of
 	// ListDirectories whatever the database's collation; times are Unix
 	// milliseconds, 0 for none.
@@ -117,6 +117,22 @@ var migrations = []migration{
 			version {int} NOT NULL,
 			PRIMARY KEY (tenant, id)
 		)`,
+		// Credentials of directories, found by key id; hash is the hex
+		// SHA-256 of the token, scopes a JSON array.
+		`CREATE TABLE {p}credentials (
+			id TEXT PRIMARY KEY,
+			tenant TEXT{bytes} NOT NULL,
+			directory TEXT{bytes} NOT NULL,
+			kind TEXT NOT NULL,
+			name TEXT NOT NULL,
+			scopes {json} NOT NULL,
+			hash TEXT NOT NULL,
+			created {int} NOT NULL,
+			expires {int} NOT NULL,
+			revoked {int} NOT NULL,
+			last_used {int} NOT NULL
+		)`,
+		`CREATE INDEX {p}credentials_directory ON {p}credentials (tenant, directory, created)`,
 	}},
 }
 

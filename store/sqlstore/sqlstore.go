@@ -91,7 +91,7 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 type tables struct {
-	resources, members, migrations, replay, counter, audit, directories string
+	resources, members, migrations, replay, counter, audit, directories, credentials string
 }
 
 // Option configures a Store.
@@ -155,6 +155,7 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 		counter:     s.prefix + "counter",
 		audit:       s.prefix + "audit",
 		directories: s.prefix + "directories",
+		credentials: s.prefix + "credentials",
 	}
 	s.columns = map[string]filter.SQLColumn{
 		"id":                {Name: "id", Type: "string"},
