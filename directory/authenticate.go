@@ -1,0 +1,197 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/internal/scimerr"
+)
+
+// AuthOptions configure an Authenticator. All are optional.
+type AuthOptions struct {
+	// Static tokens are accepted besides the store's credentials, as
+	// auth.Bearer accepts them: for a deployment moving from a fixed list.
+	Static []auth.Token
+	// TouchInterval is how often last-used times are written to the
+	// store; default DefaultTouchInterval. A request never waits for it.
+	TouchInterval time.Duration
+	// Logger receives rejections at warn level and store failures at
+	// error level; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock credentials' expiry is checked with; default
+	// time.Now.
+	Now func() time.Time
+}
+
+// DefaultTouchInterval is AuthOptions.TouchInterval's default.
+const DefaultTouchInterval = time.Minute
+
+// Authenticator authenticates SCIM requests with the credentials of a
+// CredentialStore, looked up by the key id in the token at each request:
+// a token created on one replica works on every replica sharing the
+// store's database at once, and a revoked or expired one, or one of a
+// directory that is not active, is refused at once. Each request costs one
+// indexed read and a constant-time hash comparison, whatever the number of
+// directories. Last-used times are kept in memory and written in one batch
+// at most every TouchInterval, so authentication adds no write to a
+// request. Call Flush when shutting down to write the last batch.
+type Authenticator struct {
+	creds    CredentialStore
+	static   *auth.TokenSet
+	log      *slog.Logger
+	now      func() time.Time
+	interval time.Duration
+
+	mu        sync.Mutex
+	pending   map[string]time.Time // key id → last use not yet written
+	lastFlush time.Time
+	flushing  bool
+	bg        sync.WaitGroup
+}
+
+// NewAuthenticator returns an Authenticator on creds.
+func NewAuthenticator(creds CredentialStore, opts AuthOptions) (*Authenticator, error) {
+	if creds == nil {
+		return nil, errors.New("directory: NewAuthenticator needs a CredentialStore")
+	}
+	a := &Authenticator{creds: creds, log: opts.Logger, now: opts.Now, interval: opts.TouchInterval, pending: map[string]time.Time{}}
+	if len(opts.Static) > 0 {
+		set, err := auth.NewTokenSet(opts.Static)
+		if err != nil {
+			return nil, fmt.Errorf("directory: %w", err)
+		}
+		a.static = set
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.interval <= 0 {
+		a.interval = DefaultTouchInterval
+	}
+	return a, nil
+}
+
+// Middleware authenticates every request before next: a valid credential's
+// auth.Principal (its directory's tenant and id, the credential id, its
+// scopes) goes in the request context; anything else gets 401 with a SCIM
+// error body, as auth.Bearer answers. A store failure gets 503, so the IdP
+// retries instead of taking the token for revoked.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := auth.BearerToken(r)
+		if !ok {
+			auth.Reject(w, r, a.log, "Bearer", "missing or malformed bearer token", "")
+			return
+		}
+		p, reason, err := a.authenticate(r.Context(), token)
+		switch {
+		case err != nil:
+			a.log.ErrorContext(r.Context(), "directory: looking up a credential failed", slog.Any("error", err))
+			scimerr.Write(w, http.StatusServiceUnavailable, "", "authentication is unavailable; retry later")
+			return
+		case reason != "":
+			auth.Reject(w, r, a.log, "Bearer", reason, p.Tenant)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
+	})
+}
+
+// authenticate returns the Principal of token, or the reason (for the log
+// only) it is refused, or a store error.
+func (a *Authenticator) authenticate(ctx context.Context, token string) (p auth.Principal, reason string, err error) {
+	id, ok := TokenKeyID(token)
+	if !ok {
+		if a.static != nil {
+			if p, ok := a.static.Match(token); ok {
+				return p, "", nil
+			}
+		}
+		return auth.Principal{}, "unknown bearer token", nil
+	}
+	c, d, err := a.creds.LookupCredential(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return auth.Principal{}, "unknown credential " + id, nil
+	case err != nil:
+		return auth.Principal{}, "", err
+	}
+	now := a.now()
+	p = auth.Principal{Tenant: c.Tenant, Directory: c.Directory, CredentialID: c.ID, Scopes: c.Scopes}
+	switch {
+	case !c.Matches(token):
+		return p, "wrong secret for credential " + id, nil
+	case !c.Usable(now):
+		return p, "credential " + id + " is revoked or expired", nil
+	case d.State != Active:
+		return p, "directory " + d.ID + " is " + string(d.State), nil
+	}
+	a.used(id, now)
+	return p, "", nil
+}
+
+// used notes a use of credential id, and starts writing the batch in the
+// background when TouchInterval has passed since the last one.
+func (a *Authenticator) used(id string, at time.Time) {
+	a.mu.Lock()
+	a.pending[id] = at
+	due := !a.flushing && at.Sub(a.lastFlush) >= a.interval
+	if due {
+		a.flushing = true
+		a.bg.Add(1)
+	}
+	a.mu.Unlock()
+	if due {
+		go func() {
+			defer a.bg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := a.flush(ctx); err != nil {
+				a.log.Error("directory: recording credential use failed", slog.Any("error", err))
+			}
+		}()
+	}
+}
+
+// Flush writes the last-used times not yet written, after waiting for a
+// write in progress.
+func (a *Authenticator) Flush(ctx context.Context) error {
+	a.bg.Wait()
+	a.mu.Lock()
+	a.flushing = true
+	a.mu.Unlock()
+	return a.flush(ctx)
+}
+
+// flush writes the pending batch; a.flushing is set by the caller and
+// cleared here. A failed batch is kept for the next one.
+func (a *Authenticator) flush(ctx context.Context) error {
+	a.mu.Lock()
+	batch := a.pending
+	a.pending = map[string]time.Time{}
+	a.mu.Unlock()
+	err := a.creds.TouchCredentials(ctx, batch)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		for id, at := range batch {
+			if cur, ok := a.pending[id]; !ok || at.After(cur) {
+				a.pending[id] = at
+			}
+		}
+	}
+	a.lastFlush, a.flushing = a.now(), false
+	if err != nil {
+		return fmt.Errorf("directory: recording credential use: %w", err)
+	}
+	return nil
+}
