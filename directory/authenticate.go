@@ -82,7 +82,7 @@ func NewAuthenticator(creds CredentialStore, opts AuthOptions) (*Authenticator, 
 
 // Middleware authenticates every request before next: a valid credential's
 // auth.Principal (its directory's tenant and id, the credential id, its
-// scopes) goes in the request context; anything else gets 401 with a SCIM
+// scopes) goes in the request context, with its Directory (FromContext); anything else gets 401 with a SCIM
 // error body, as auth.Bearer answers. A store failure gets 503, so the IdP
 // retries instead of taking the token for revoked.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
@@ -92,7 +92,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			auth.Reject(w, r, a.log, "Bearer", "missing or malformed bearer token", "")
 			return
 		}
-		p, reason, err := a.authenticate(r.Context(), token)
+		p, d, reason, err := a.authenticate(r.Context(), token)
 		switch {
 		case err != nil:
 			a.log.ErrorContext(r.Context(), "directory: looking up a credential failed", slog.Any("error", err))
@@ -102,41 +102,46 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			auth.Reject(w, r, a.log, "Bearer", reason, p.Tenant)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
+		ctx := auth.NewContext(r.Context(), p)
+		if d != nil {
+			ctx = NewContext(ctx, d)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// authenticate returns the Principal of token, or the reason (for the log
-// only) it is refused, or a store error.
-func (a *Authenticator) authenticate(ctx context.Context, token string) (p auth.Principal, reason string, err error) {
+// authenticate returns the Principal of token and, for a store
+// credential, its directory; or the reason (for the log only) it is
+// refused; or a store error.
+func (a *Authenticator) authenticate(ctx context.Context, token string) (p auth.Principal, d *Directory, reason string, err error) {
 	id, ok := TokenKeyID(token)
 	if !ok {
 		if a.static != nil {
 			if p, ok := a.static.Match(token); ok {
-				return p, "", nil
+				return p, nil, "", nil
 			}
 		}
-		return auth.Principal{}, "unknown bearer token", nil
+		return auth.Principal{}, nil, "unknown bearer token", nil
 	}
 	c, d, err := a.creds.LookupCredential(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return auth.Principal{}, "unknown credential " + id, nil
+		return auth.Principal{}, nil, "unknown credential " + id, nil
 	case err != nil:
-		return auth.Principal{}, "", err
+		return auth.Principal{}, nil, "", err
 	}
 	now := a.now()
 	p = auth.Principal{Tenant: c.Tenant, Directory: c.Directory, CredentialID: c.ID, Scopes: c.Scopes}
 	switch {
 	case !c.Matches(token):
-		return p, "wrong secret for credential " + id, nil
+		return p, nil, "wrong secret for credential " + id, nil
 	case !c.Usable(now):
-		return p, "credential " + id + " is revoked or expired", nil
+		return p, nil, "credential " + id + " is revoked or expired", nil
 	case d.State != Active:
-		return p, "directory " + d.ID + " is " + string(d.State), nil
+		return p, nil, "directory " + d.ID + " is " + string(d.State), nil
 	}
 	a.used(id, now)
-	return p, "", nil
+	return p, d, "", nil
 }
 
 // used notes a use of credential id, and starts writing the batch in the

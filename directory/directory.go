@@ -101,6 +101,48 @@ type Settings struct {
 	DefaultTeamPermission string `json:"defaultTeamPermission,omitempty"`
 	// Notifications turns change notifications for this directory on.
 	Notifications bool `json:"notifications,omitempty"`
+	// Profile, when set, replaces the Profile of the directory's Kind.
+	Profile *Profile `json:"profile,omitempty"`
+}
+
+// Profile says how a directory's requests are read where its IdP and
+// RFC 7644 disagree. The zero Profile is the RFC; Kind.Profile gives what
+// each IdP needs. Behaviours that contradict nothing (string booleans,
+// capitalised operation names, ...) are accepted from every IdP and are
+// not part of a Profile; internal/document/quirks.go lists them all.
+type Profile struct {
+	// RemoveListedValues: a remove whose path is a whole multi-valued
+	// attribute and which carries a value removes the values listed, as
+	// Entra ID means by {"op":"Remove","path":"members","value":[{"value":
+	// "<id>"}]}. Without it such a request is refused with 400
+	// invalidValue: RFC 7644 §3.5.2.2 gives remove no value and would
+	// remove every member.
+	RemoveListedValues bool `json:"removeListedValues,omitempty"`
+	// CreateOnFilterMiss: an add or replace through a value filter made
+	// of eq tests that matches nothing creates the element the filter
+	// describes, as Entra ID expects of {"op":"Replace","path":
+	// "emails[type eq \"work\"].value","value":"..."} on a user without a
+	// work e-mail. Without it the request is refused with 400 noTarget
+	// (RFC 7644 §3.5.2.3).
+	CreateOnFilterMiss bool `json:"createOnFilterMiss,omitempty"`
+}
+
+// Profile returns what the IdP needs: Entra's for Entra, the RFC (the zero
+// Profile) for every other kind.
+func (k Kind) Profile() Profile {
+	if k == Entra {
+		return Profile{RemoveListedValues: true, CreateOnFilterMiss: true}
+	}
+	return Profile{}
+}
+
+// Profile returns the directory's Profile: Settings.Profile when set, else
+// its Kind's.
+func (d *Directory) Profile() Profile {
+	if d.Settings.Profile != nil {
+		return *d.Settings.Profile
+	}
+	return d.Kind.Profile()
 }
 
 // Directory is one customer's connection of one identity provider.
@@ -275,10 +317,30 @@ func ParseCursor(c string) (tenant, id string, err error) {
 	return rest[:size], rest[size:], nil
 }
 
-// Clone returns a copy of d.
+// Clone returns a deep copy of d.
 func (d *Directory) Clone() *Directory {
 	c := *d
+	if d.Settings.Profile != nil {
+		p := *d.Settings.Profile
+		c.Settings.Profile = &p
+	}
 	return &c
+}
+
+type contextKey struct{}
+
+// NewContext returns a copy of ctx carrying d, the directory a request
+// was authenticated for. Authenticator sets it, so the SCIM handler reads
+// the directory's policy without reading the store again.
+func NewContext(ctx context.Context, d *Directory) context.Context {
+	return context.WithValue(ctx, contextKey{}, d)
+}
+
+// FromContext returns the directory NewContext stored in ctx. It is the
+// caller's to read, not to change.
+func FromContext(ctx context.Context) (*Directory, bool) {
+	d, ok := ctx.Value(contextKey{}).(*Directory)
+	return d, ok
 }
 
 // Less orders directories as ListDirectories does: by tenant, then id.

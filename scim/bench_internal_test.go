@@ -78,7 +78,7 @@ func BenchmarkPatchApply(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.users.ApplyPatch(cur, ops); err != nil {
+		if _, err := h.users.ApplyPatch(cur, ops, entraOptions); err != nil {
 			b.Fatal(err)
 		}
 	}

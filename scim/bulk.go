@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/scimerr"
@@ -86,6 +87,16 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.writeError(w, r, err)
 		return
+	}
+	// The directory's policy is read once, then found in the context by
+	// every operation's write.
+	pol, err := h.policyFor(r.Context(), scope)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if pol.dir != nil {
+		r = r.WithContext(directory.NewContext(r.Context(), pol.dir))
 	}
 	h.runBulk(r, scope, ops, failOnErrors)
 	results := make([]any, 0, len(ops))
@@ -369,7 +380,9 @@ func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bul
 	if err == nil {
 		patch := []document.Op{document.AddOp("members", members)}
 		res, err = h.write(r.Context(), scope, writeOp{kind: opPatch, rt: h.groups, id: op.created, status: http.StatusOK,
-			compute: func(cur *store.Resource) (*document.Decoded, error) { return h.groups.ApplyPatch(cur, patch) }})
+			compute: func(cur *store.Resource) (*document.Decoded, error) {
+				return h.groups.ApplyPatch(cur, patch, document.Options{})
+			}})
 	}
 	if err == nil {
 		op.result["version"] = res.ETag()
@@ -450,6 +463,9 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 				slog.String("bulkMethod", op.method), slog.String("bulkPath", op.path))
 			err = errorf(http.StatusForbidden, "", "the credential lacks the scope %s", need)
 		}
+	}
+	if err == nil {
+		wop.policy, err = h.policyFor(r.Context(), scope)
 	}
 	if err == nil && op.method != http.MethodDelete {
 		body, isObj := data.(map[string]any)

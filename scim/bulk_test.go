@@ -260,12 +260,12 @@ func TestBulkSyncEqualsSingleRequests(t *testing.T) {
 		}
 		oneByOne.must(http.StatusCreated, "POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": data["displayName"], "members": members})
 	}
-	assert.Equal(t, directory(oneByOne), directory(viaBulk))
+	assert.Equal(t, contents(oneByOne), contents(viaBulk))
 }
 
-// directory describes a client's users and groups without ids or times:
+// contents describes a client's users and groups without ids or times:
 // each user's attributes and group names, each group's members by userName.
-func directory(c *client) []string {
+func contents(c *client) []string {
 	userName := map[string]string{}
 	var out []string
 	for _, u := range c.must(http.StatusOK, "GET", "/Users", nil).body["Resources"].([]any) {

@@ -79,8 +79,9 @@ func (h *Handler) fromPatch(rt *document.Type) parser {
 		if len(ops) > h.cfg.MaxPatchOperations {
 			return badRequest(typeInvalidValue, "a PATCH may have at most %d operations, not %d", h.cfg.MaxPatchOperations, len(ops))
 		}
-		if op.members = rt.MemberDelta(ops); op.members == nil {
-			op.compute = func(cur *store.Resource) (*document.Decoded, error) { return rt.ApplyPatch(cur, ops) }
+		opts := op.policy.documentOptions()
+		if op.members = rt.MemberDelta(ops, opts); op.members == nil {
+			op.compute = func(cur *store.Resource) (*document.Decoded, error) { return rt.ApplyPatch(cur, ops, opts) }
 		}
 		return nil
 	}
@@ -96,6 +97,10 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *documen
 	}
 	op := writeOp{kind: kind, rt: rt, id: id, ifMatch: r.Header.Get("If-Match"), ifNoneMatch: r.Header.Get("If-None-Match"),
 		status: successStatus(r, rt, kind)}
+	if op.policy, err = h.policyFor(r.Context(), scope); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	if parse != nil {
 		body, err := readJSON(r)
 		if err == nil {

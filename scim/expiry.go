@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
@@ -80,7 +81,9 @@ func deactivatedAt(u *store.Resource) time.Time {
 }
 
 // ExpireDeactivated deletes the users of scope that have been inactive for
-// longer than Config.DeactivationGracePeriod, measured from their
+// longer than the scope's grace period (its directory's
+// DeactivationGracePeriod setting, or Config.DeactivationGracePeriod for a
+// scope without a directory record), measured from their
 // deactivation (later changes to an inactive user, such as a group
 // membership or an IdP update, do not restart it), and returns how many
 // it deleted. Each goes through the same path as a SCIM DELETE, in a
@@ -88,15 +91,23 @@ func deactivatedAt(u *store.Resource) time.Time {
 // (actor ExpiryActor) is written. Until then a deactivated user keeps its
 // groups and the app keeps the member, so a reactivation within the grace
 // period restores everything. With no grace period configured it does
-// nothing. Call it periodically, per scope.
+// nothing. Call it periodically, per scope, or ExpireAll for every
+// directory.
 //
 // A user that cannot be deleted (a hook returns an error) does not stop
 // the run: the others are still deleted, the failure is audited and
 // logged, and the returned error joins one *ExpiryError per such user.
 func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int, error) {
-	grace := h.cfg.DeactivationGracePeriod
+	pol, err := h.policyFor(ctx, scope)
+	if err != nil {
+		return 0, err
+	}
+	grace := pol.settings.DeactivationGracePeriod
 	if grace <= 0 {
 		return 0, nil
+	}
+	if pol.dir != nil {
+		ctx = directory.NewContext(ctx, pol.dir) // each deletion's write finds it
 	}
 	cutoff := h.cfg.Now().Add(-grace)
 	// The deactivation time is internal, so no filter can name it: the
@@ -137,6 +148,39 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 		}
 	}
 	return n, errors.Join(failed...)
+}
+
+// ExpireAll runs ExpireDeactivated for every directory of
+// Config.Directories, each with its own grace period, page by page, and
+// returns how many users it deleted in all. A directory that fails does
+// not stop the others: the error joins each failure, wrapped with the
+// directory's scope. Without Config.Directories it returns an error: the
+// handler cannot know the scopes; call ExpireDeactivated for each.
+func (h *Handler) ExpireAll(ctx context.Context) (int, error) {
+	if h.cfg.Directories == nil {
+		return 0, errors.New("scim: ExpireAll needs Config.Directories")
+	}
+	total := 0
+	var failed []error
+	q := directory.ListQuery{AllTenants: true}
+	for {
+		page, err := h.cfg.Directories.ListDirectories(ctx, q)
+		if err != nil {
+			return total, errors.Join(append(failed, fmt.Errorf("scim: listing directories: %w", err))...)
+		}
+		for _, d := range page.Directories {
+			ctx := directory.NewContext(ctx, d)
+			n, err := h.ExpireDeactivated(ctx, d.Scope())
+			total += n
+			if err != nil {
+				failed = append(failed, fmt.Errorf("scim: expiry in %s: %w", d.Scope(), err))
+			}
+		}
+		if page.Next == "" {
+			return total, errors.Join(failed...)
+		}
+		q.After = page.Next
+	}
 }
 
 // ExpiryError reports a user ExpireDeactivated could not delete (a hook

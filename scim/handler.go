@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/scimerr"
@@ -65,9 +66,23 @@ type Config struct {
 	// GroupExtensions are schema extensions for Group.
 	GroupExtensions []schema.Schema
 
+	// Directories, when set, holds the directory records whose settings
+	// each write follows (directory.Settings): group deletion, the grace
+	// period, unique group names, the default role and team permission
+	// (handed to hooks in Origin) and the IdP profile. A scope without a
+	// record follows the handler-wide options below, which are so the
+	// defaults. Requests authenticated by directory.Authenticator carry
+	// their directory, so reading its policy costs no store read.
+	Directories directory.Store
+
 	// UniqueGroupDisplayName makes Group displayName unique per scope,
 	// ignoring case (409 uniqueness on a clash). userName is always unique.
 	UniqueGroupDisplayName bool
+	// IdPProfile is how requests are read where an IdP and RFC 7644
+	// disagree, for scopes without a directory record; the zero Profile
+	// is the RFC. An app serving Entra ID without directory records sets
+	// directory.Entra.Profile().
+	IdPProfile directory.Profile
 
 	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64

@@ -9,6 +9,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/store"
 )
@@ -24,6 +25,13 @@ type Origin struct {
 	// changes the app's own data through it (with store/sqlstore, via
 	// sqlstore.TxOf) commits or rolls back together with the SCIM change.
 	Tx store.Tx
+	// Directory is the scope's directory record (Config.Directories), nil
+	// when it has none.
+	Directory *directory.Directory
+	// Settings are what the write follows: the directory's settings, or
+	// the handler-wide options. A provisioning hook reads the default
+	// role and team permission for new members here.
+	Settings directory.Settings
 }
 
 // The events hooks receive: what happened (the embedded events type, as
@@ -181,14 +189,17 @@ func fire[E any](ctx context.Context, hook func(context.Context, *E) error, e *E
 
 // GroupDeletion says what deleting a group (or unlinking a pushed group,
 // which Okta does with DELETE) means for its members' team memberships.
-type GroupDeletion int
+// It is directory.GroupDeletion, a directory setting; Config.GroupDeletion
+// is the default for scopes without a directory record.
+type GroupDeletion = directory.GroupDeletion
 
 const (
-	// KeepMembers: only GroupDeleted is sent; the app decides.
-	KeepMembers GroupDeletion = iota
+	// KeepMembers: only GroupDeleted is sent; the app decides. The zero
+	// GroupDeletion means it too.
+	KeepMembers = directory.KeepMembers
 	// RemoveMembers: a MembersRemoved event for every member precedes
 	// GroupDeleted, so team memberships end like any other removal.
-	RemoveMembers
+	RemoveMembers = directory.RemoveMembers
 )
 
 // HookError is an error a hook returns to choose the response: its status

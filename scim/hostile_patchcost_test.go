@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 )
@@ -121,7 +122,7 @@ func TestHostilePatchCostIsLinear(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newHostileEnv(t, scim.Config{})
+			e := newHostileEnv(t, scim.Config{IdPProfile: directory.Entra.Profile()})
 			path := tc.seed(e)
 			assert.Less(t, len(tc.body), 80<<10, "the PATCH is about 60 KB")
 			baseStatus := tc.status
@@ -158,7 +159,7 @@ func TestHostilePatchCostIsLinear(t *testing.T) {
 // a refused PATCH says why and changes nothing.
 func TestPatchWorkBudgetLetsHonestPatchesThrough(t *testing.T) {
 	t.Parallel()
-	e := newHostileEnv(t, scim.Config{})
+	e := newHostileEnv(t, scim.Config{IdPProfile: directory.Entra.Profile()})
 	list := repeatJoin(20000, ",", func(i int) string { return fmt.Sprintf(`{"value":"b%d@x.io","type":"work"}`, i) })
 	e.must(http.StatusOK, "PUT", "/Users/"+e.bobID, `{"schemas":["`+userURN+`"],"userName":"bob@example.com","emails":[`+list+`]}`)
 	honest := patchJSON(repeatJoin(8, ",", func(i int) string {

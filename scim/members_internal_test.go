@@ -77,10 +77,12 @@ func runMemberPatch(t *testing.T, body map[string]any, fast bool) memberOutcome 
 	require.NoError(t, err)
 	op := writeOp{kind: opPatch, rt: h.groups, id: "g", status: http.StatusNoContent}
 	if fast {
-		op.members = h.groups.MemberDelta(ops)
+		op.members = h.groups.MemberDelta(ops, entraOptions)
 		require.NotNil(t, op.members, "the fast path must take this PATCH")
 	} else {
-		op.compute = func(cur *store.Resource) (*document.Decoded, error) { return h.groups.ApplyPatch(cur, ops) }
+		op.compute = func(cur *store.Resource) (*document.Decoded, error) {
+			return h.groups.ApplyPatch(cur, ops, entraOptions)
+		}
 	}
 	var out memberOutcome
 	out.status = http.StatusNoContent
@@ -191,7 +193,17 @@ func TestMemberDeltaDeclines(t *testing.T) {
 	} {
 		ops, err := document.ParsePatch(body)
 		require.NoError(t, err, name)
-		assert.Nil(t, h.groups.MemberDelta(ops), name)
-		assert.Nil(t, h.users.MemberDelta(ops), name)
+		assert.Nil(t, h.groups.MemberDelta(ops, entraOptions), name)
+		assert.Nil(t, h.users.MemberDelta(ops, entraOptions), name)
 	}
+	// Entra's removal of listed members is a delta only where the IdP
+	// profile accepts it; elsewhere the general path refuses it.
+	ops, err := document.ParsePatch(patchOf(pop("remove", "members", vals("u1"))))
+	require.NoError(t, err)
+	assert.NotNil(t, h.groups.MemberDelta(ops, entraOptions))
+	assert.Nil(t, h.groups.MemberDelta(ops, document.Options{}))
 }
+
+// entraOptions are the document options of Entra ID's profile: the member
+// fast path and the general path are compared with every quirk on.
+var entraOptions = document.Options{RemoveListed: true, CreateOnFilterMiss: true}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/scim"
 )
 
@@ -140,7 +141,8 @@ func TestPatchUser(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClient(t, scim.Config{})
+			// The cases include Entra ID's requests.
+			c := newClient(t, scim.Config{IdPProfile: directory.Entra.Profile()})
 			id := c.must(http.StatusCreated, "POST", "/Users", fullUser()).body["id"].(string)
 			r := c.must(http.StatusOK, "PATCH", "/Users/"+id, patchBody(tc.ops...))
 			tc.check(t, r.body)

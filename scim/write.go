@@ -48,6 +48,9 @@ type writeOp struct {
 	// members, is that delta: the group's member list is then never
 	// loaded (document.Type.MemberDelta finds it, saveMembers saves it).
 	members *document.MemberDelta
+	// policy is what the write follows; nil until resolved (write
+	// resolves it when the caller did not).
+	policy *policy
 }
 
 // parser turns a request body into the change op makes, setting
@@ -60,7 +63,13 @@ type parser func(body map[string]any, op *writeOp) error
 // (nil after a delete). Every write is audited, failed ones included.
 func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*store.Resource, error) {
 	principal, _ := auth.FromContext(ctx)
-	origin := Origin{Scope: scope, Principal: principal}
+	if op.policy == nil {
+		var err error
+		if op.policy, err = h.policyFor(ctx, scope); err != nil {
+			return nil, err
+		}
+	}
+	origin := Origin{Scope: scope, Principal: principal, Directory: op.policy.dir, Settings: op.policy.settings}
 	rec := store.AuditRecord{Scope: scope, Actor: principal.CredentialID, Operation: op.kind.String(),
 		ResourceType: op.rt.Kind, ResourceID: op.id, Status: op.status}
 	txSink, inTx := h.cfg.Audit.(store.TxAuditSink)
@@ -171,7 +180,7 @@ func (h *Handler) save(ctx context.Context, tx store.Tx, op writeOp, cur *store.
 			return nil, ch, err
 		}
 	}
-	if err := h.checkGroupName(ctx, tx, op.rt, next.Attrs, op.id); err != nil {
+	if err := h.checkGroupName(ctx, tx, op, next.Attrs); err != nil {
 		return nil, ch, err
 	}
 	if next.MembersPresent {
@@ -269,7 +278,7 @@ func (h *Handler) deleteResource(ctx context.Context, tx store.Tx, op writeOp) (
 // after it, ch what it did to members.
 func (h *Handler) writeOf(op writeOp, cur, res *store.Resource, ch memberChange) events.Write {
 	w := events.Write{Type: op.rt.Kind, Op: events.Update, Before: cur, After: res, Added: ch.added, Removed: ch.removed,
-		Parents: ch.parents, RemoveMembersOnDelete: h.cfg.GroupDeletion == RemoveMembers}
+		Parents: ch.parents, RemoveMembersOnDelete: op.policy.settings.GroupDeletion == RemoveMembers}
 	switch op.kind {
 	case opCreate:
 		w.Op = events.Create
@@ -301,9 +310,10 @@ func memberDelta(cur, next []store.Member) (added, removed []store.Member) {
 	return added, removed
 }
 
-// checkGroupName enforces Config.UniqueGroupDisplayName.
-func (h *Handler) checkGroupName(ctx context.Context, tx store.Tx, rt *document.Type, attrs map[string]any, selfID string) error {
-	if rt.Kind != store.Group || !h.cfg.UniqueGroupDisplayName {
+// checkGroupName enforces the policy's UniqueGroupNames.
+func (h *Handler) checkGroupName(ctx context.Context, tx store.Tx, op writeOp, attrs map[string]any) error {
+	rt, selfID := op.rt, op.id
+	if rt.Kind != store.Group || !op.policy.settings.UniqueGroupNames {
 		return nil
 	}
 	name, _ := attrs["displayName"].(string)

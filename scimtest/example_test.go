@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/scimtest"
 	"github.com/scimkit/scimkit/store/memory"
@@ -22,7 +23,9 @@ import (
 // does not run them; TestExample runs the same code.
 func Example() {
 	testIdPs := func(t *testing.T) {
-		h, err := scim.NewHandler(scim.Config{Store: memory.New()})
+		// All() includes Entra ID's conversations, read with its IdP
+		// profile (with directory records, each directory's own).
+		h, err := scim.NewHandler(scim.Config{Store: memory.New(), IdPProfile: directory.Entra.Profile()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +78,7 @@ func TestExample(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
 	requireToken, err := auth.Bearer([]auth.Token{{ID: "idp", Hash: hash}}, logger)
 	require.NoError(t, err)
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: logger})
+	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: logger, IdPProfile: directory.Entra.Profile()})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", requireToken(http.StripPrefix("/scim/v2", h)))

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store/memory"
 )
@@ -24,7 +25,9 @@ import (
 // wrapped, and returns the SCIM base URL.
 func server(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
+	// The scenarios include Entra ID's, read with its IdP profile.
+	h, err := scim.NewHandler(scim.Config{Store: memory.New(), HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler),
+		IdPProfile: directory.Entra.Profile()})
 	require.NoError(t, err)
 	var sh http.Handler = http.StripPrefix("/scim/v2", h)
 	if wrap != nil {

@@ -75,6 +75,7 @@ func sample(tenant, id string) *directory.Directory {
 			DefaultRole:             "member",
 			DefaultTeamPermission:   "read",
 			Notifications:           true,
+			Profile:                 &directory.Profile{CreateOnFilterMiss: true},
 		},
 	}
 }

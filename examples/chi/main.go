@@ -28,6 +28,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store/memory"
 )
@@ -48,7 +49,9 @@ func newRouter(tokenHash string, logger *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: logger})
+	// Entra ID needs its IdP profile (directory.Profile); Okta and others
+	// follow the RFC, which Entra's profile does not change for them.
+	h, err := scim.NewHandler(scim.Config{Store: memory.New(), Logger: logger, IdPProfile: directory.Entra.Profile()})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
@@ -80,8 +81,11 @@ func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *s
 		// Every SCIM write leaves a record in the same transaction.
 		Audit:                   a.audit,
 		DeactivationGracePeriod: opts.grace,
-		Now:                     opts.now,
-		Logger:                  logger,
+		// The demo's one token serves every IdP, Entra ID included, which
+		// needs its IdP profile (directory.Profile).
+		IdPProfile: directory.Entra.Profile(),
+		Now:        opts.now,
+		Logger:     logger,
 	})
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ type MemberDelta struct {
 // attributes, filters beyond `value eq`), a path or value is one the
 // general path refuses (it reports the error), or an id is both added and
 // removed (order would then matter): such PATCHes take ApplyPatch.
-func (rt *Type) MemberDelta(ops []Op) *MemberDelta {
+func (rt *Type) MemberDelta(ops []Op, opts Options) *MemberDelta {
 	if rt.Kind != store.Group || len(ops) == 0 {
 		return nil
 	}
@@ -62,7 +62,10 @@ func (rt *Type) MemberDelta(ops []Op) *MemberDelta {
 			md.Add = append(md.Add, list...)
 			continue
 		}
-		// removeMembersByValue: members listed in the value.
+		// Members listed in the value (quirk 6), when opts allow it.
+		if !opts.RemoveListed {
+			return nil
+		}
 		for _, m := range list {
 			md.Remove = append(md.Remove, m.Value)
 		}

@@ -94,7 +94,7 @@ func ParsePatch(body map[string]any) ([]Op, error) {
 
 // ApplyPatch applies ops to a copy of cur and validates the result like a
 // PUT body. cur is never modified.
-func (rt *Type) ApplyPatch(cur *store.Resource, ops []Op) (*Decoded, error) {
+func (rt *Type) ApplyPatch(cur *store.Resource, ops []Op, opts Options) (*Decoded, error) {
 	doc := store.CloneMap(cur.Attributes)
 	if doc == nil {
 		doc = map[string]any{}
@@ -106,7 +106,7 @@ func (rt *Type) ApplyPatch(cur *store.Resource, ops []Op) (*Decoded, error) {
 		}
 		doc["members"] = members
 	}
-	st := &patchState{}
+	st := &patchState{opts: opts}
 	budget := patchWorkBudget(doc, ops)
 	for _, op := range ops {
 		var err error
@@ -488,7 +488,7 @@ func (t *target) setSelected(value any, merge bool) error {
 	idx := l.matched(t.valueSel)
 	if len(idx) == 0 {
 		el, ok := t.newElement()
-		if !ok {
+		if !ok || !t.st.opts.CreateOnFilterMiss {
 			return badRequest(typeNoTarget, "no value of %q matches the filter", t.key)
 		}
 		if t.sub != nil {
@@ -570,6 +570,10 @@ func (t *target) remove(value any) error {
 			}
 		}
 	case t.attr.MultiValued() && value != nil:
+		if !t.st.opts.RemoveListed {
+			return badRequest(typeInvalidValue, "remove of %q takes no value (RFC 7644 §3.5.2.2 would remove every value); "+
+				"name one with a filter, such as %s[value eq \"...\"], or use an IdP profile that removes the values listed", t.key, t.key)
+		}
 		t.removeListed(value)
 	case t.attr.MultiValued():
 		t.st.list(t).removeAll()

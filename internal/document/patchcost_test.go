@@ -88,7 +88,7 @@ func TestPatchIndexesMatchFreshState(t *testing.T) {
 		// which fails (no match) are not comparable.
 		doc, ok := store.CloneMap(cur.Attributes), true
 		for _, op := range ops {
-			st := &patchState{}
+			st := &patchState{opts: allQuirks}
 			var err error
 			if op.hasPath {
 				err = applyAtPath(st, h.users, doc, op.op, op.path, op.value)
@@ -106,7 +106,7 @@ func TestPatchIndexesMatchFreshState(t *testing.T) {
 			continue
 		}
 		step, stepErr := h.users.Decode(doc, false)
-		d, err := h.users.ApplyPatch(cur, ops)
+		d, err := h.users.ApplyPatch(cur, ops, allQuirks)
 		if stepErr != nil {
 			require.Error(t, err, "seed %d: %+v", seed, ops)
 			continue
@@ -118,6 +118,10 @@ func TestPatchIndexesMatchFreshState(t *testing.T) {
 	t.Logf("%d sequences compared", compared)
 	assert.Greater(t, compared, 100, "too few comparable sequences")
 }
+
+// allQuirks are the Options with every RFC-contradicting quirk on, as
+// for an Entra ID directory.
+var allQuirks = Options{RemoveListed: true, CreateOnFilterMiss: true}
 
 // testTypes are the User and Group types as the handler builds them by
 // default: the core schemas, the enterprise extension on User, default
@@ -182,7 +186,7 @@ func TestPatchInterleavedAllocations(t *testing.T) {
 		}},
 	}
 	base := testing.AllocsPerRun(2, func() {
-		_, err := h.users.ApplyPatch(cur, baseline)
+		_, err := h.users.ApplyPatch(cur, baseline, allQuirks)
 		require.NoError(t, err)
 	})
 	for _, tc := range cases {
@@ -192,7 +196,7 @@ func TestPatchInterleavedAllocations(t *testing.T) {
 				ops = append(ops, Op{op: "add", path: "emails", hasPath: true, value: added(i)}, tc.other(i))
 			}
 			got := testing.AllocsPerRun(2, func() {
-				_, err := h.users.ApplyPatch(cur, ops)
+				_, err := h.users.ApplyPatch(cur, ops, allQuirks)
 				require.NoError(t, err)
 			})
 			t.Logf("baseline %.0f allocations, interleaved %.0f", base, got)
@@ -267,7 +271,7 @@ func TestPatchPrimaryDemotion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := h.users.ApplyPatch(cur, tc.ops)
+			d, err := h.users.ApplyPatch(cur, tc.ops, allQuirks)
 			require.NoError(t, err)
 			var got []string
 			for _, e := range d.Attrs["emails"].([]any) {

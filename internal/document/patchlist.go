@@ -84,6 +84,7 @@ type subIndex struct {
 // patchState carries what one PATCH request's operations share: the
 // working copies of the multi-valued attributes they touched.
 type patchState struct {
+	opts    Options
 	lists   map[listKey]*mvList
 	order   []*mvList // in order of creation, for a deterministic flush
 	touched []*mvList // by the current operation

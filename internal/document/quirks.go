@@ -8,7 +8,11 @@ import (
 
 // This file is the one list of what real identity providers send that
 // RFC 7643 and RFC 7644 do not describe, and what the engine makes of it.
-// Each entry names the IdP and the request. Where the engine has code for a
+// Each entry names the IdP and the request. Most quirks contradict nothing
+// (an RFC client never sends them) and are accepted from every client;
+// the two that contradict the RFC, 6 and 7, apply only when Options say
+// so, which the handler sets from the directory's IdP profile
+// (directory.Profile). Where the engine has code for a
 // quirk, that code is the function below the list; the rest of the engine
 // calls it and holds no IdP-specific rule of its own. TestQuirks
 // (quirks_test.go) replays every request of the list through the engine.
@@ -30,12 +34,14 @@ import (
 //  5. bareExtensionAttr. Entra ID: PATCH {"op":"Replace","path":"manager",
 //     ...}. An unqualified name the core schema lacks names the extension
 //     attribute of that name (extensions in order).
-//  6. removeListed. Entra ID: PATCH /Groups/{id} {"op":"Remove","path":
-//     "members","value":[{"value":"<id>"}]}. A remove whose path is a
-//     whole multi-valued attribute and which carries a value removes the
-//     listed values only; RFC 7644 §3.5.2.2 defines no value for remove,
-//     and without one the whole attribute goes.
-//  7. newElement. Entra ID: PATCH {"op":"Replace","path":
+//  6. removeListed (Options.RemoveListed). Entra ID: PATCH /Groups/{id}
+//     {"op":"Remove","path":"members","value":[{"value":"<id>"}]}. A
+//     remove whose path is a whole multi-valued attribute and which
+//     carries a value removes the listed values only. RFC 7644 §3.5.2.2
+//     defines no value for remove and removes the whole attribute; without
+//     the option such a request is refused (400 invalidValue) rather than
+//     read as "remove every member".
+//  7. newElement (Options.CreateOnFilterMiss). Entra ID: PATCH {"op":"Replace","path":
 //     "emails[type eq \"work\"].value","value":"b@example.com"} on a user
 //     without a work email. A value filter made only of eq tests that
 //     matches nothing describes the element to create; RFC 7644 §3.5.2.3
@@ -62,6 +68,15 @@ import (
 //     always an array (scim/list.go).
 //  13. Entra ID asks for groups with excludedAttributes=members: such reads
 //     never load the member list (scim/crud.go getForRead, scim/list.go).
+
+// Options select the quirks that contradict the RFC, for one request. The
+// zero Options are the RFC.
+type Options struct {
+	// RemoveListed accepts quirk 6.
+	RemoveListed bool
+	// CreateOnFilterMiss accepts quirk 7.
+	CreateOnFilterMiss bool
+}
 
 // stringBoolean returns the boolean a string spells (quirk 1), or v as it
 // is.

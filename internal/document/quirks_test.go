@@ -98,7 +98,7 @@ func TestQuirks(t *testing.T) {
 			}
 			ops, err := ParsePatch(jsonObject(t, tc.request))
 			require.NoError(t, err)
-			d, err := tc.rt.ApplyPatch(cur, ops)
+			d, err := tc.rt.ApplyPatch(cur, ops, allQuirks)
 			require.NoError(t, err)
 			tc.check(t, d)
 		})
@@ -115,7 +115,43 @@ func TestQuirkRemoveListedMembersAsDelta(t *testing.T) {
 	require.NoError(t, err)
 	ops, err := ParsePatch(body)
 	require.NoError(t, err)
-	assert.Equal(t, &MemberDelta{Remove: []string{"a", "c"}}, types.groups.MemberDelta(ops))
+	assert.Equal(t, &MemberDelta{Remove: []string{"a", "c"}}, types.groups.MemberDelta(ops, allQuirks))
+	assert.Nil(t, types.groups.MemberDelta(ops, Options{}), "without the option the general path refuses it")
+}
+
+// TestQuirksContradictingTheRFCNeedOptions: quirks 6 and 7 apply only with
+// their Options; without, the requests get the RFC's answer, and nothing
+// is changed.
+func TestQuirksContradictingTheRFCNeedOptions(t *testing.T) {
+	t.Parallel()
+	types := newTestTypes(t)
+	for _, tc := range []struct {
+		name, scimType string
+		rt             *Type
+		op             string
+	}{
+		{"6 remove with a value", "invalidValue", types.groups,
+			`{"op":"Remove","path":"members","value":[{"value":"a"}]}`},
+		{"7 replace through a filter that matches nothing", "noTarget", types.users,
+			`{"op":"Replace","path":"emails[type eq \"work\"].value","value":"b@example.com"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body, err := jsondec.DecodeObject([]byte(`{"schemas":["` + PatchOpURN + `"],"Operations":[` + tc.op + `]}`))
+			require.NoError(t, err)
+			ops, err := ParsePatch(body)
+			require.NoError(t, err)
+			cur := &store.Resource{Type: tc.rt.Kind, ID: "r1", Attributes: map[string]any{"userName": "bob", "displayName": "Team"},
+				Members: []store.Member{{Value: "a", Type: store.User}, {Value: "b", Type: store.User}}}
+			_, err = tc.rt.ApplyPatch(cur, ops, Options{})
+			var de *Error
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, tc.scimType, de.ScimType)
+			assert.Len(t, cur.Members, 2, "nothing changed")
+			_, err = tc.rt.ApplyPatch(cur, ops, allQuirks)
+			require.NoError(t, err, "with the option it is accepted")
+		})
+	}
 }
 
 // at walks a document by keys.
