@@ -171,6 +171,41 @@ type Directory struct {
 	LastErrorAt time.Time
 	// Version is set by the Store and grows with every change.
 	Version int64
+	// Disconnection is the directory's disconnect, from when it was
+	// started (nil before): the policy it carries out, kept so that an
+	// interrupted disconnect resumes with it.
+	Disconnection *Disconnection
+}
+
+// DisconnectPolicy says what disconnecting a directory does to the users
+// and groups it provisioned.
+type DisconnectPolicy string
+
+const (
+	// KeepUnmanaged keeps the app's members and teams, no longer managed
+	// by SCIM: their records are released (UserReleased, GroupReleased).
+	KeepUnmanaged DisconnectPolicy = "keep"
+	// DeactivateMembers deactivates every user (UserDeactivated); the
+	// records stay, so a reconnection can reactivate them, and the
+	// directory's grace period still expires them.
+	DeactivateMembers DisconnectPolicy = "deactivate"
+	// DeleteMembers deletes every group and user (GroupDeleted,
+	// UserDeleted).
+	DeleteMembers DisconnectPolicy = "delete"
+)
+
+// Valid reports whether p is one of the three policies.
+func (p DisconnectPolicy) Valid() bool {
+	return p == KeepUnmanaged || p == DeactivateMembers || p == DeleteMembers
+}
+
+// Disconnection is a directory's disconnect.
+type Disconnection struct {
+	Policy DisconnectPolicy `json:"policy"`
+	// Started is when it began; Finished when every user and group was
+	// handled, zero until then.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
 }
 
 // Scope is the store scope of the directory's resources.
@@ -233,6 +268,9 @@ func (d *Directory) Validate() error {
 	}
 	if d.Settings.DeactivationGracePeriod < 0 {
 		return fmt.Errorf("%w: the deactivation grace period is negative", ErrInvalid)
+	}
+	if d.Disconnection != nil && !d.Disconnection.Policy.Valid() {
+		return fmt.Errorf("%w: disconnect policy %q is not keep, deactivate or delete", ErrInvalid, d.Disconnection.Policy)
 	}
 	return nil
 }
@@ -323,6 +361,10 @@ func (d *Directory) Clone() *Directory {
 	if d.Settings.Profile != nil {
 		p := *d.Settings.Profile
 		c.Settings.Profile = &p
+	}
+	if d.Disconnection != nil {
+		dc := *d.Disconnection
+		c.Disconnection = &dc
 	}
 	return &c
 }

@@ -33,11 +33,14 @@ const (
 	KindGroupDeleted    Kind = "group.deleted"
 	KindMembersAdded    Kind = "group.members_added"
 	KindMembersRemoved  Kind = "group.members_removed"
+	KindUserReleased    Kind = "user.released"
+	KindGroupReleased   Kind = "group.released"
 )
 
 // Event is one thing a write did: a *UserProvisioned, *UserUpdated,
-// *UserDeactivated, *UserReactivated, *UserDeleted, *GroupCreated,
-// *GroupRenamed, *GroupDeleted, *MembersAdded or *MembersRemoved.
+// *UserDeactivated, *UserReactivated, *UserDeleted, *UserReleased,
+// *GroupCreated, *GroupRenamed, *GroupDeleted, *GroupReleased,
+// *MembersAdded or *MembersRemoved.
 type Event interface {
 	// Kind tells which.
 	Kind() Kind
@@ -69,6 +72,18 @@ type UserReactivated struct {
 // UserDeleted: a user was deleted; User is its last state.
 type UserDeleted struct {
 	User *store.Resource
+}
+
+// UserReleased: the directory let go of a user (a disconnect that keeps
+// members): its SCIM record is gone, and the app keeps the member, no
+// longer managed by SCIM. User is its last state.
+type UserReleased struct {
+	User *store.Resource
+}
+
+// GroupReleased: the directory let go of a group, as UserReleased.
+type GroupReleased struct {
+	Group *store.Resource
 }
 
 // GroupCreated: a group was created. Its initial members follow as a
@@ -117,6 +132,12 @@ func (*UserReactivated) Kind() Kind { return KindUserReactivated }
 // Kind returns KindUserDeleted.
 func (*UserDeleted) Kind() Kind { return KindUserDeleted }
 
+// Kind returns KindUserReleased.
+func (*UserReleased) Kind() Kind { return KindUserReleased }
+
+// Kind returns KindGroupReleased.
+func (*GroupReleased) Kind() Kind { return KindGroupReleased }
+
 // Kind returns KindGroupCreated.
 func (*GroupCreated) Kind() Kind { return KindGroupCreated }
 
@@ -145,11 +166,14 @@ type Change struct {
 // Op is the kind of write.
 type Op int
 
-// The kinds of write: a POST, a PUT or PATCH, a DELETE.
+// The kinds of write: a POST, a PUT or PATCH, a DELETE, and a release (the
+// record deleted, the app's member kept, when a directory is disconnected
+// with directory.KeepUnmanaged).
 const (
 	Create Op = iota
 	Update
 	Delete
+	Release
 )
 
 // Write is a committed (or about to be committed) change to one resource,
@@ -186,7 +210,8 @@ type Write struct {
 //     MembersAdded;
 //   - group delete: MembersRemoved of all its members when
 //     RemoveMembersOnDelete, MembersRemoved for each group it was nested
-//     in, GroupDeleted.
+//     in, GroupDeleted;
+//   - user or group release: UserReleased or GroupReleased alone.
 //
 // A write that changed nothing derives no events. Derive keeps no
 // reference to w's slices beyond the events it returns, and never
@@ -194,6 +219,10 @@ type Write struct {
 func Derive(w Write) []Event {
 	var out []Event
 	switch {
+	case w.Op == Release && w.Type == store.User:
+		out = append(out, &UserReleased{User: w.Before})
+	case w.Op == Release:
+		out = append(out, &GroupReleased{Group: w.Before})
 	case w.Type == store.User && w.Op == Create:
 		out = append(out, &UserProvisioned{User: w.After})
 	case w.Type == store.User && w.Op == Delete:

@@ -133,7 +133,8 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 		}
 		// The If-Match guard skips a user changed (reactivated, say) since
 		// it was listed; the next run looks at it again.
-		_, err := h.write(ctx, scope, writeOp{kind: opDelete, rt: h.users, id: u.ID, ifMatch: u.ETag(), status: http.StatusNoContent})
+		_, err := h.write(ctx, scope, writeOp{kind: opDelete, rt: h.users, id: u.ID, ifMatch: u.ETag(), status: http.StatusNoContent,
+			cause: CauseExpiry})
 		switch {
 		case err == nil:
 			n++

@@ -32,7 +32,25 @@ type Origin struct {
 	// the handler-wide options. A provisioning hook reads the default
 	// role and team permission for new members here.
 	Settings directory.Settings
+	// Cause says why the write happened: a SCIM client's request
+	// (CauseRequest), the expiry of a grace period, or a disconnect.
+	Cause Cause
 }
+
+// Cause says why a write happened.
+type Cause string
+
+// The causes of writes.
+const (
+	// CauseRequest: a SCIM client's request (the IdP's).
+	CauseRequest Cause = ""
+	// CauseExpiry: ExpireDeactivated deleting a user whose grace period
+	// ended.
+	CauseExpiry Cause = "expiry"
+	// CauseDisconnect: Disconnect carrying out the directory's disconnect
+	// policy.
+	CauseDisconnect Cause = "disconnect"
+)
 
 // The events hooks receive: what happened (the embedded events type, as
 // events.Derive computed it) with its Origin.
@@ -87,6 +105,18 @@ type (
 		Origin
 		events.GroupDeleted
 	}
+	// UserReleased: a disconnect with directory.KeepUnmanaged let go of
+	// the user: its SCIM record is gone; keep the member, now managed in
+	// the app instead of by the IdP.
+	UserReleased struct {
+		Origin
+		events.UserReleased
+	}
+	// GroupReleased: as UserReleased, for a group (a team): keep it.
+	GroupReleased struct {
+		Origin
+		events.GroupReleased
+	}
 	// MembersAdded: members were added to a group, by PATCH, PUT (the
 	// difference between the old and new lists) or create. Members are
 	// the exact ones added, users and nested groups, as the store
@@ -135,6 +165,8 @@ type Hooks struct {
 	GroupDeleted    func(ctx context.Context, e *GroupDeleted) error
 	MembersAdded    func(ctx context.Context, e *MembersAdded) error
 	MembersRemoved  func(ctx context.Context, e *MembersRemoved) error
+	UserReleased    func(ctx context.Context, e *UserReleased) error
+	GroupReleased   func(ctx context.Context, e *GroupReleased) error
 }
 
 // run delivers the events of one write to hk, in order, stopping at the
@@ -163,6 +195,10 @@ func (hk *Hooks) run(ctx context.Context, o Origin, evs []events.Event) error {
 			err = fire(ctx, hk.MembersAdded, &MembersAdded{o, *e})
 		case *events.MembersRemoved:
 			err = fire(ctx, hk.MembersRemoved, &MembersRemoved{o, *e})
+		case *events.UserReleased:
+			err = fire(ctx, hk.UserReleased, &UserReleased{o, *e})
+		case *events.GroupReleased:
+			err = fire(ctx, hk.GroupReleased, &GroupReleased{o, *e})
 		default:
 			err = fmt.Errorf("scim: no hook for event %T", ev)
 		}

@@ -23,10 +23,13 @@ const (
 	opReplace
 	opPatch
 	opDelete
+	// opRelease deletes the record as opDelete does, for a disconnect
+	// that keeps the app's members (UserReleased, GroupReleased).
+	opRelease
 )
 
 func (k writeKind) String() string {
-	return [...]string{"create", "replace", "patch", "delete"}[k]
+	return [...]string{"create", "replace", "patch", "delete", "release"}[k]
 }
 
 // writeOp is one state-changing request. Every POST, PUT, PATCH and DELETE
@@ -51,6 +54,8 @@ type writeOp struct {
 	// policy is what the write follows; nil until resolved (write
 	// resolves it when the caller did not).
 	policy *policy
+	// cause says why the write happens (hooks see it in Origin).
+	cause Cause
 }
 
 // parser turns a request body into the change op makes, setting
@@ -69,7 +74,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			return nil, err
 		}
 	}
-	origin := Origin{Scope: scope, Principal: principal, Directory: op.policy.dir, Settings: op.policy.settings}
+	origin := Origin{Scope: scope, Principal: principal, Directory: op.policy.dir, Settings: op.policy.settings, Cause: op.cause}
 	rec := store.AuditRecord{Scope: scope, Actor: principal.CredentialID, Operation: op.kind.String(),
 		ResourceType: op.rt.Kind, ResourceID: op.id, Status: op.status}
 	txSink, inTx := h.cfg.Audit.(store.TxAuditSink)
@@ -102,7 +107,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		var ch memberChange
 		var err error
 		switch {
-		case op.kind == opDelete:
+		case op.kind == opDelete || op.kind == opRelease:
 			ch.parents, err = h.deleteResource(ctx, tx, op)
 		case op.members != nil:
 			res, ch, err = h.saveMembers(ctx, tx, op, cur)
@@ -284,6 +289,8 @@ func (h *Handler) writeOf(op writeOp, cur, res *store.Resource, ch memberChange)
 		w.Op = events.Create
 	case opDelete:
 		w.Op = events.Delete
+	case opRelease:
+		w.Op = events.Release
 	}
 	return w
 }

@@ -14,8 +14,9 @@ type AuditRecord struct {
 	Scope Scope
 	// Actor is the credential id of the request's authenticated principal.
 	Actor string
-	// Operation is create, replace, patch, delete, or, when reads are
-	// audited, get or list.
+	// Operation is create, replace, patch, delete, release (a record let
+	// go by a disconnect that keeps members), disconnect (the start of a
+	// directory's disconnect), or, when reads are audited, get or list.
 	Operation    string
 	ResourceType ResourceType
 	// ResourceID is empty for a failed create and for lists.

@@ -131,17 +131,20 @@ func createRefusesInvalid(t *testing.T, s Store) {
 		long[i] = 'a'
 	}
 	for name, change := range map[string]func(d *directory.Directory){
-		"no id":             func(d *directory.Directory) { d.ID = "" },
-		"blank id":          func(d *directory.Directory) { d.ID = "  " },
-		"long id":           func(d *directory.Directory) { d.ID = string(long) },
-		"long tenant":       func(d *directory.Directory) { d.Tenant = string(long) },
-		"NUL in id":         func(d *directory.Directory) { d.ID = "a\x00b" },
-		"invalid UTF-8":     func(d *directory.Directory) { d.Name = "\xff" },
-		"unknown kind":      func(d *directory.Directory) { d.Kind = "azure" },
-		"no kind":           func(d *directory.Directory) { d.Kind = "" },
-		"unknown state":     func(d *directory.Directory) { d.State = "deleted" },
-		"unknown deletion":  func(d *directory.Directory) { d.Settings.GroupDeletion = "drop" },
-		"negative grace":    func(d *directory.Directory) { d.Settings.DeactivationGracePeriod = -time.Second },
+		"no id":            func(d *directory.Directory) { d.ID = "" },
+		"blank id":         func(d *directory.Directory) { d.ID = "  " },
+		"long id":          func(d *directory.Directory) { d.ID = string(long) },
+		"long tenant":      func(d *directory.Directory) { d.Tenant = string(long) },
+		"NUL in id":        func(d *directory.Directory) { d.ID = "a\x00b" },
+		"invalid UTF-8":    func(d *directory.Directory) { d.Name = "\xff" },
+		"unknown kind":     func(d *directory.Directory) { d.Kind = "azure" },
+		"no kind":          func(d *directory.Directory) { d.Kind = "" },
+		"unknown state":    func(d *directory.Directory) { d.State = "deleted" },
+		"unknown deletion": func(d *directory.Directory) { d.Settings.GroupDeletion = "drop" },
+		"negative grace":   func(d *directory.Directory) { d.Settings.DeactivationGracePeriod = -time.Second },
+		"unknown disconnect policy": func(d *directory.Directory) {
+			d.Disconnection = &directory.Disconnection{Policy: "drop"}
+		},
 		"long default role": func(d *directory.Directory) { d.Settings.DefaultRole = string(make([]byte, 5000)) },
 	} {
 		d := sample("acme", "x")
@@ -268,6 +271,7 @@ func update(t *testing.T, s Store) {
 		c.LastError = "401 from the IdP"
 		c.LastErrorAt = failedAt
 		c.LastRequest = failedAt
+		c.Disconnection = &directory.Disconnection{Policy: directory.DeleteMembers, Started: failedAt}
 		// Not the fn's to change:
 		c.Tenant, c.ID, c.Version, c.Created = "other", "other", 99, time.Time{}
 		return nil
@@ -289,6 +293,10 @@ func update(t *testing.T, s Store) {
 	assert.True(t, failedAt.Equal(read.LastErrorAt), "%v", read.LastErrorAt)
 	assert.True(t, failedAt.Equal(read.LastRequest), "%v", read.LastRequest)
 	assert.Equal(t, got.Version, read.Version)
+	require.NotNil(t, read.Disconnection)
+	assert.Equal(t, directory.DeleteMembers, read.Disconnection.Policy)
+	assert.True(t, failedAt.Equal(read.Disconnection.Started))
+	assert.True(t, read.Disconnection.Finished.IsZero())
 	_, err = s.Directory(ctx, scope("other", "other"))
 	require.ErrorIs(t, err, directory.ErrNotFound)
 }

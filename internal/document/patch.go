@@ -30,6 +30,11 @@ func AddOp(path string, value any) Op {
 	return Op{op: "add", path: path, value: value, hasPath: true}
 }
 
+// ReplaceOp is the operation that replaces the value at path with value.
+func ReplaceOp(path string, value any) Op {
+	return Op{op: "replace", path: path, value: value, hasPath: true}
+}
+
 // ParsePatch reads a PatchOp request body.
 func ParsePatch(body map[string]any) ([]Op, error) {
 	k, ok := LookupKey(body, "schemas")

@@ -83,7 +83,7 @@ func (ds *Directories) LookupCredential(ctx context.Context, id string) (*direct
 	s := ds.s
 	b := s.query()
 	b.w("SELECT c.id, c.tenant, c.directory, c.kind, c.name, c.scopes, c.hash, c.created, c.expires, c.revoked, c.last_used, ",
-		"d.tenant, d.id, d.name, d.kind, d.state, d.settings, d.created, d.updated, d.last_request, d.last_error, d.last_error_at, d.version",
+		"d.tenant, d.id, d.name, d.kind, d.state, d.settings, d.created, d.updated, d.last_request, d.last_error, d.last_error_at, d.version, d.disconnection",
 		" FROM ", s.t.credentials, " c JOIN ", s.t.directories, " d ON d.tenant = c.tenant AND d.id = c.directory",
 		" WHERE c.id = ", b.arg(id))
 	// One row holds both: the credential's columns, then the directory's,

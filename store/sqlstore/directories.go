@@ -25,7 +25,7 @@ var (
 	_ directory.CredentialStore = (*Directories)(nil)
 )
 
-const directoryColumns = "tenant, id, name, kind, state, settings, created, updated, last_request, last_error, last_error_at, version"
+const directoryColumns = "tenant, id, name, kind, state, settings, created, updated, last_request, last_error, last_error_at, version, disconnection"
 
 // millis is t in Unix milliseconds, 0 for the zero time.
 func millis(t time.Time) int64 {
@@ -49,23 +49,30 @@ func directoryArgs(b *builder, d *directory.Directory) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sqlstore: directory settings: %w", err)
 	}
+	disconnection, err := json.Marshal(d.Disconnection)
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: directory disconnection: %w", err)
+	}
 	return b.arg(d.Tenant) + ", " + b.arg(d.ID) + ", " + b.arg(d.Name) + ", " + b.arg(string(d.Kind)) + ", " +
 		b.arg(string(d.State)) + ", " + b.arg(string(settings)) + ", " + b.arg(millis(d.Created)) + ", " +
 		b.arg(millis(d.Updated)) + ", " + b.arg(millis(d.LastRequest)) + ", " + b.arg(d.LastError) + ", " +
-		b.arg(millis(d.LastErrorAt)) + ", " + b.arg(d.Version), nil
+		b.arg(millis(d.LastErrorAt)) + ", " + b.arg(d.Version) + ", " + b.arg(string(disconnection)), nil
 }
 
 // scanDirectory reads one row of directoryColumns.
 func scanDirectory(scan func(dest ...any) error) (*directory.Directory, error) {
 	var d directory.Directory
-	var kind, state, settings string
+	var kind, state, settings, disconnection string
 	var created, updated, lastRequest, lastErrorAt int64
 	if err := scan(&d.Tenant, &d.ID, &d.Name, &kind, &state, &settings, &created, &updated, &lastRequest,
-		&d.LastError, &lastErrorAt, &d.Version); err != nil {
+		&d.LastError, &lastErrorAt, &d.Version, &disconnection); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(settings), &d.Settings); err != nil {
 		return nil, fmt.Errorf("sqlstore: directory %s/%s settings: %w", d.Tenant, d.ID, err)
+	}
+	if err := json.Unmarshal([]byte(disconnection), &d.Disconnection); err != nil {
+		return nil, fmt.Errorf("sqlstore: directory %s/%s disconnection: %w", d.Tenant, d.ID, err)
 	}
 	d.Kind, d.State = directory.Kind(kind), directory.State(state)
 	d.Created, d.Updated, d.LastRequest, d.LastErrorAt = fromMillis(created), fromMillis(updated), fromMillis(lastRequest), fromMillis(lastErrorAt)
@@ -187,12 +194,16 @@ func (ds *Directories) UpdateDirectory(ctx context.Context, scope store.Scope, f
 		if err != nil {
 			return fmt.Errorf("sqlstore: directory settings: %w", err)
 		}
+		disconnection, err := json.Marshal(next.Disconnection)
+		if err != nil {
+			return fmt.Errorf("sqlstore: directory disconnection: %w", err)
+		}
 		b := s.query()
 		b.w("UPDATE ", s.t.directories, " SET name = ", b.arg(next.Name), ", kind = ", b.arg(string(next.Kind)),
 			", state = ", b.arg(string(next.State)), ", settings = ", b.arg(string(settings)),
 			", updated = ", b.arg(millis(next.Updated)), ", last_request = ", b.arg(millis(next.LastRequest)),
 			", last_error = ", b.arg(next.LastError), ", last_error_at = ", b.arg(millis(next.LastErrorAt)),
-			", version = ", b.arg(next.Version),
+			", version = ", b.arg(next.Version), ", disconnection = ", b.arg(string(disconnection)),
 			" WHERE tenant = ", b.arg(scope.Tenant), " AND id = ", b.arg(scope.Directory))
 		if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("sqlstore: update directory: %w", err)

@@ -115,6 +115,7 @@ var migrations = []migration{
 			last_error TEXT NOT NULL,
 			last_error_at {int} NOT NULL,
 			version {int} NOT NULL,
+			disconnection {json} NOT NULL,
 			PRIMARY KEY (tenant, id)
 		)`,
 		// Credentials of directories, found by key id; hash is the hex

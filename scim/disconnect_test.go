@@ -1,0 +1,229 @@
+package scim_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
+	"github.com/scimkit/scimkit/scim"
+	"github.com/scimkit/scimkit/store"
+	"github.com/scimkit/scimkit/store/memory"
+)
+
+// disconnectRecorder records the events hooks receive, as "kind id", and
+// can stop the run after a number of them, as a crash would: the write
+// whose hook saw the last one then rolls back.
+type disconnectRecorder struct {
+	mu     sync.Mutex
+	events []string
+	causes map[scim.Cause]int
+	stopAt int                // cancel after this many events; 0 never
+	cancel context.CancelFunc // what stopAt calls
+}
+
+func (r *disconnectRecorder) note(o scim.Origin, line string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, line)
+	r.causes[o.Cause]++
+	if r.stopAt > 0 && len(r.events) == r.stopAt && r.cancel != nil {
+		r.cancel()
+	}
+	return nil
+}
+
+func (r *disconnectRecorder) hooks() *scim.Hooks {
+	return &scim.Hooks{
+		UserDeactivated: func(_ context.Context, e *scim.UserDeactivated) error {
+			return r.note(e.Origin, "user.deactivated "+e.User.ID)
+		},
+		UserDeleted: func(_ context.Context, e *scim.UserDeleted) error { return r.note(e.Origin, "user.deleted "+e.User.ID) },
+		UserReleased: func(_ context.Context, e *scim.UserReleased) error {
+			return r.note(e.Origin, "user.released "+e.User.ID)
+		},
+		GroupDeleted: func(_ context.Context, e *scim.GroupDeleted) error {
+			return r.note(e.Origin, "group.deleted "+e.Group.ID)
+		},
+		GroupReleased: func(_ context.Context, e *scim.GroupReleased) error {
+			return r.note(e.Origin, "group.released "+e.Group.ID)
+		},
+	}
+}
+
+// committed lists the committed writes of the disconnect in scope, from
+// the audit log, as "event id" for each event: what the app's hooks did
+// for good (a hook's work in a write that rolled back is undone with it).
+func committed(t *testing.T, audit *memory.AuditLog, scope store.Scope) []string {
+	t.Helper()
+	records, err := audit.AuditRecords(context.Background(), scope, store.AuditQuery{Limit: 1000})
+	require.NoError(t, err)
+	var out []string
+	for _, r := range records {
+		if r.Actor != scim.DisconnectActor || r.Status >= 300 {
+			continue
+		}
+		for _, e := range r.Events {
+			out = append(out, e+" "+r.ResourceID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestDisconnect: each disconnect policy on every store, run whole and
+// run interrupted then resumed: every user and group of the directory is
+// released, deactivated or deleted exactly once, through the write path
+// (hooks see CauseDisconnect), the directory's token is refused from the
+// start, another directory of the tenant is untouched, and a run after
+// the end changes nothing.
+func TestDisconnect(t *testing.T) {
+	t.Parallel()
+	for _, b := range directoryBackends(t) {
+		for _, policy := range []directory.DisconnectPolicy{directory.KeepUnmanaged, directory.DeactivateMembers, directory.DeleteMembers} {
+			for _, interrupted := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%s/interrupted=%v", b.name, policy, interrupted)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					ctx := context.Background()
+					tenant := fmt.Sprintf("t-%s-%v", policy, interrupted)
+					rec := &disconnectRecorder{causes: map[scim.Cause]int{}}
+					audit := &memory.AuditLog{}
+					h, err := scim.NewHandler(scim.Config{Store: b.store, Directories: b.dirs, Hooks: rec.hooks(), Audit: audit,
+						Logger: slog.New(slog.DiscardHandler)})
+					require.NoError(t, err)
+					authn, err := directory.NewAuthenticator(b.dirs, directory.AuthOptions{Logger: slog.New(slog.DiscardHandler)})
+					require.NoError(t, err)
+					srv := httptest.NewServer(authn.Middleware(http.StripPrefix("/scim/v2", h)))
+					t.Cleanup(srv.Close)
+					connect := func(id string) tokenClient {
+						d := &directory.Directory{Tenant: tenant, ID: id, Kind: directory.Okta}
+						require.NoError(t, b.dirs.CreateDirectory(ctx, d))
+						token, c, err := directory.NewBearerToken(d.Scope(), id, nil)
+						require.NoError(t, err)
+						require.NoError(t, b.dirs.CreateCredential(ctx, c))
+						return tokenClient{t: t, base: srv.URL + "/scim/v2", token: token}
+					}
+					okta, other := connect("okta"), connect("other")
+					var users, groups []string
+					for i := range 5 {
+						status, body := okta.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": fmt.Sprintf("u%d", i)})
+						require.Equal(t, http.StatusCreated, status, body)
+						users = append(users, body["id"].(string))
+					}
+					for i := range 3 {
+						status, body := okta.do("POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": fmt.Sprintf("g%d", i),
+							"members": []any{map[string]any{"value": users[i]}, map[string]any{"value": users[i+1]}}})
+						require.Equal(t, http.StatusCreated, status, body)
+						groups = append(groups, body["id"].(string))
+					}
+					status, body := other.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "stays"})
+					require.Equal(t, http.StatusCreated, status, body)
+					kept := body["id"].(string)
+
+					scope := store.Scope{Tenant: tenant, Directory: "okta"}
+					// The app's admin starts it.
+					adminCtx := auth.NewContext(ctx, auth.Principal{Tenant: tenant, CredentialID: "admin@" + tenant})
+					if interrupted {
+						runCtx, cancel := context.WithCancel(adminCtx)
+						rec.stopAt, rec.cancel = 3, cancel
+						_, err := h.Disconnect(runCtx, scope, policy)
+						require.Error(t, err, "the interrupted run reports it")
+						require.True(t, errors.Is(err, context.Canceled), "%v", err)
+						cancel()
+						d, err := b.dirs.Directory(ctx, scope)
+						require.NoError(t, err)
+						assert.Equal(t, directory.Disconnected, d.State)
+						require.NotNil(t, d.Disconnection)
+						assert.True(t, d.Disconnection.Finished.IsZero(), "not finished")
+						_, err = h.Disconnect(ctx, scope, otherPolicy(policy))
+						require.ErrorIs(t, err, scim.ErrDisconnectPolicy, "a resume keeps the policy")
+						status, _ = okta.do("GET", "/Users", nil)
+						assert.Equal(t, http.StatusUnauthorized, status, "the directory's token is refused from the start")
+					}
+
+					_, err = h.Disconnect(adminCtx, scope, policy)
+					require.NoError(t, err)
+					status, _ = okta.do("GET", "/Users", nil)
+					assert.Equal(t, http.StatusUnauthorized, status, "the directory's token is refused")
+					d, err := b.dirs.Directory(ctx, scope)
+					require.NoError(t, err)
+					assert.False(t, d.Disconnection.Finished.IsZero(), "finished")
+
+					var want []string
+					switch policy {
+					case directory.KeepUnmanaged:
+						for _, id := range groups {
+							want = append(want, "group.released "+id)
+						}
+						for _, id := range users {
+							want = append(want, "user.released "+id)
+						}
+					case directory.DeleteMembers:
+						for _, id := range groups {
+							want = append(want, "group.deleted "+id)
+						}
+						for _, id := range users {
+							want = append(want, "user.deleted "+id)
+						}
+					case directory.DeactivateMembers:
+						for _, id := range users {
+							want = append(want, "user.updated "+id, "user.deactivated "+id)
+						}
+					}
+					sort.Strings(want)
+					assert.Equal(t, want, committed(t, audit, scope), "each resource once, across the interruption")
+					rec.mu.Lock()
+					assert.Equal(t, []scim.Cause{scim.CauseDisconnect}, slices.Collect(maps.Keys(rec.causes)), "hooks see why")
+					rec.mu.Unlock()
+					records, err := audit.AuditRecords(ctx, scope, store.AuditQuery{Limit: 1000})
+					require.NoError(t, err)
+					starts := 0
+					for _, r := range records {
+						if r.Operation == "disconnect" {
+							starts++
+							assert.Equal(t, "admin@"+tenant, r.Actor, "the start is audited with who started it")
+						}
+					}
+					assert.Equal(t, 1, starts)
+
+					for _, id := range users {
+						u, err := b.store.Get(ctx, scope, store.User, id)
+						if policy == directory.DeactivateMembers {
+							require.NoError(t, err)
+							assert.False(t, u.Active(), "deactivated")
+						} else {
+							require.ErrorIs(t, err, store.ErrNotFound)
+						}
+					}
+					_, err = b.store.Get(ctx, store.Scope{Tenant: tenant, Directory: "other"}, store.User, kept)
+					require.NoError(t, err, "another directory of the tenant is untouched")
+
+					n, err := h.Disconnect(ctx, scope, policy)
+					require.NoError(t, err)
+					assert.Zero(t, n, "idempotent")
+					assert.Equal(t, want, committed(t, audit, scope))
+				})
+			}
+		}
+	}
+}
+
+func otherPolicy(p directory.DisconnectPolicy) directory.DisconnectPolicy {
+	if p == directory.DeleteMembers {
+		return directory.KeepUnmanaged
+	}
+	return directory.DeleteMembers
+}
