@@ -37,7 +37,8 @@ const disconnectPage = 200
 //     CauseDisconnect and the actor DisconnectActor: directory.KeepUnmanaged
 //     releases them (GroupReleased, UserReleased: keep the members),
 //     DeactivateMembers deactivates the users (UserDeactivated), and
-//     DeleteMembers deletes the groups, then the users;
+//     DeleteMembers deletes the groups, then the users; a user the app
+//     protects (Config.Protected) is released whatever the policy;
 //   - once nothing is left to do, Disconnection.Finished is set.
 //
 // It is resumable and idempotent: run again after an interruption (a
@@ -96,25 +97,35 @@ func (h *Handler) Disconnect(ctx context.Context, scope store.Scope, policy dire
 			return writeOp{kind: kind, rt: h.rtOf(res.Type), id: res.ID, ifMatch: res.ETag(), status: http.StatusNoContent, cause: CauseDisconnect}
 		}
 	}
+	// A user the app protects (Config.Protected) is released, whatever
+	// the policy: SCIM may not deactivate or delete it.
+	orRelease := func(opFor func(res *store.Resource) writeOp) func(res *store.Resource) writeOp {
+		return func(res *store.Resource) writeOp {
+			if h.cfg.Protected != nil && h.cfg.Protected(ctx, scope, res) {
+				return release(opRelease)(res)
+			}
+			return opFor(res)
+		}
+	}
 	switch policy {
 	case directory.KeepUnmanaged:
 		sweep(h.groups, nil, release(opRelease))
 		sweep(h.users, nil, release(opRelease))
 	case directory.DeleteMembers:
 		sweep(h.groups, nil, release(opDelete))
-		sweep(h.users, nil, release(opDelete))
+		sweep(h.users, nil, orRelease(release(opDelete)))
 	case directory.DeactivateMembers:
 		active, err := filter.Parse(`active eq true or not (active pr)`, h.users.FilterOptions...)
 		if err != nil {
 			return 0, fmt.Errorf("scim: disconnect filter: %w", err)
 		}
 		deactivate := []document.Op{document.ReplaceOp("active", false)}
-		sweep(h.users, active, func(res *store.Resource) writeOp {
+		sweep(h.users, active, orRelease(func(res *store.Resource) writeOp {
 			return writeOp{kind: opPatch, rt: h.users, id: res.ID, ifMatch: res.ETag(), status: http.StatusOK, cause: CauseDisconnect,
 				compute: func(cur *store.Resource) (*document.Decoded, error) {
 					return h.users.ApplyPatch(cur, deactivate, document.Options{})
 				}}
-		})
+		}))
 	}
 	if len(failed) > 0 {
 		return n, errors.Join(failed...)

@@ -48,6 +48,10 @@ func toSCIMError(err error) (scimerrors.ScimError, bool) {
 	if errors.As(err, &de) {
 		return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimType(de.ScimType), Detail: de.Detail}, true
 	}
+	var pe *ProtectedError
+	if errors.As(err, &pe) {
+		return scimerrors.ScimError{Status: pe.status(), Detail: pe.Error()}, true
+	}
 	var he *HookError
 	if errors.As(err, &he) {
 		se := he.scimError()

@@ -26,6 +26,7 @@
 package scim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,6 +79,13 @@ type Config struct {
 	// UniqueGroupDisplayName makes Group displayName unique per scope,
 	// ignoring case (409 uniqueness on a clash). userName is always unique.
 	UniqueGroupDisplayName bool
+	// Protected reports whether the app protects a user: SCIM may update
+	// it but never deactivate or delete it (the owner's break-glass
+	// admin). A write that would is refused with 403 and audited, and
+	// Hooks.ProtectedRefused is told; a disconnect releases such a user
+	// instead. Nil protects no one.
+	Protected func(ctx context.Context, scope store.Scope, user *store.Resource) bool
+
 	// IdPProfile is how requests are read where an IdP and RFC 7644
 	// disagree, for scopes without a directory record; the zero Profile
 	// is the RFC. An app serving Entra ID without directory records sets

@@ -167,6 +167,21 @@ type Hooks struct {
 	MembersRemoved  func(ctx context.Context, e *MembersRemoved) error
 	UserReleased    func(ctx context.Context, e *UserReleased) error
 	GroupReleased   func(ctx context.Context, e *GroupReleased) error
+
+	// ProtectedRefused is told, after the refused write was rolled back
+	// and audited, that a write would have deactivated or deleted a user
+	// Config.Protected protects. Origin.Tx is nil.
+	ProtectedRefused func(ctx context.Context, e *ProtectedRefused)
+}
+
+// ProtectedRefused: a write that would have deactivated or deleted a
+// protected user was refused with 403.
+type ProtectedRefused struct {
+	Origin
+	// User is the user as it is (unchanged).
+	User *store.Resource
+	// Change is "deactivate" or "delete".
+	Change string
 }
 
 // run delivers the events of one write to hk, in order, stopping at the

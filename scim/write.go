@@ -124,8 +124,11 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			}
 		}
 		rec.MembersAdded, rec.MembersRemoved = ids(ch.added), ids(ch.removed)
-		if h.cfg.Hooks != nil || h.cfg.Audit != nil {
+		if h.cfg.Hooks != nil || h.cfg.Audit != nil || h.cfg.Protected != nil {
 			evs := events.Derive(h.writeOf(op, cur, res, ch))
+			if err := h.checkProtected(ctx, scope, evs); err != nil {
+				return err
+			}
 			rec.Events = events.Kinds(evs)
 			if h.cfg.Hooks != nil {
 				if err := h.cfg.Hooks.run(ctx, origin, evs); err != nil {
@@ -147,6 +150,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		rec.Status, rec.Error, rec.After = se.Status, se.Detail, nil
 		rec.MembersAdded, rec.MembersRemoved, rec.Events = nil, nil, nil
 		h.audit(ctx, rec)
+		h.tellProtected(ctx, origin, err)
 		return nil, err
 	}
 	if !inTx {
