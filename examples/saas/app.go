@@ -26,6 +26,8 @@ import (
 type app struct {
 	db    *sql.DB
 	audit *sqlstore.AuditSink
+	dirs  *sqlstore.Directories
+	authn *directory.Authenticator
 	log   *slog.Logger
 	mux   *http.ServeMux
 	scim  *scim.Handler
@@ -54,25 +56,38 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTT
 // from the app in the same transaction. Okta never deletes users, so
 // without this a deactivated member would stay forever.
 func (a *app) expire(ctx context.Context) (int, error) {
-	return a.scim.ExpireDeactivated(ctx, store.Scope{})
+	// The directories connected at runtime, each with its grace period,
+	// and the scope of the start-up token, with the app's.
+	n, err := a.scim.ExpireAll(ctx)
+	m, err2 := a.scim.ExpireDeactivated(ctx, store.Scope{})
+	return n + m, errors.Join(err, err2)
 }
 
 // newApp creates the app's tables in st's database (seeding an empty one)
 // and returns the whole app as one handler: SCIM under /scim/v2/ for the
-// bearer token whose SHA-256 is tokenHash, and the app's own routes.
+// bearer token whose SHA-256 is tokenHash and for the tokens of the
+// directories an admin connects at runtime, and the app's own routes.
 func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *slog.Logger, opts options) (*app, error) {
 	if err := migrate(ctx, st.DB()); err != nil {
 		return nil, err
 	}
-	a := &app{db: st.DB(), audit: st.AuditSink(), log: logger, mux: http.NewServeMux()}
+	a := &app{db: st.DB(), audit: st.AuditSink(), dirs: st.Directories(), log: logger, mux: http.NewServeMux()}
 
-	requireToken, err := auth.Bearer([]auth.Token{{ID: "idp", Hash: tokenHash}}, logger)
+	// Tokens of directories connected at runtime (POST /admin/directories)
+	// are looked up in the database at each request; the start-up token
+	// stays accepted too, for the zero scope.
+	authn, err := directory.NewAuthenticator(a.dirs, directory.AuthOptions{Logger: logger,
+		Static: []auth.Token{{ID: "idp", Hash: tokenHash}}})
 	if err != nil {
 		return nil, err
 	}
+	a.authn = authn
 	h, err := scim.NewHandler(scim.Config{
 		Store: st,
-		Hooks: (&hooks{log: logger, groupDeletion: opts.groupDeletion}).scimHooks(),
+		// Each connected directory's own settings and IdP profile apply
+		// to its requests; the options below are for the start-up token.
+		Directories: a.dirs,
+		Hooks:       (&hooks{log: logger, groupDeletion: opts.groupDeletion}).scimHooks(),
 		// With RemoveMembers, deleting a group first sends MembersRemoved
 		// for its members, so team memberships end the same way as any
 		// other removal; with KeepMembers only GroupDeleted comes, and
@@ -81,7 +96,7 @@ func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *s
 		// Every SCIM write leaves a record in the same transaction.
 		Audit:                   a.audit,
 		DeactivationGracePeriod: opts.grace,
-		// The demo's one token serves every IdP, Entra ID included, which
+		// The start-up token serves any IdP, Entra ID included, which
 		// needs its IdP profile (directory.Profile).
 		IdPProfile: directory.Entra.Profile(),
 		Now:        opts.now,
@@ -91,13 +106,15 @@ func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *s
 		return nil, err
 	}
 	a.scim = h
-	a.mux.Handle("/scim/v2/", requireToken(http.StripPrefix("/scim/v2", h)))
+	a.mux.Handle("/scim/v2/", authn.Middleware(http.StripPrefix("/scim/v2", h)))
 
 	a.mux.HandleFunc("POST /login", a.login)
 	a.mux.HandleFunc("GET /me", a.me)
 	a.mux.HandleFunc("GET /admin/members", a.requireAdmin(a.listMembers))
 	a.mux.HandleFunc("POST /admin/members/{id}/role", a.requireAdmin(a.setRole))
 	a.mux.HandleFunc("GET /admin/audit", a.requireAdmin(a.auditLog))
+	a.mux.HandleFunc("GET /admin/directories", a.requireAdmin(a.listDirectories))
+	a.mux.HandleFunc("POST /admin/directories", a.requireAdmin(a.connectDirectory))
 	return a, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -403,4 +404,43 @@ func TestGroupDeletePolicy(t *testing.T) {
 		assert.Empty(t, e.bySCIM(u2).Teams)
 		assert.Equal(t, []any{}, e.adminMembers()["bob@example.com"]["teams"])
 	})
+}
+
+// TestConnectDirectoryAtRuntime: an admin connects another IdP while the
+// app runs; its token works at once, provisions members, and shows in the
+// directory list with its credential (never the secret); bad or repeated
+// ids are refused, and only admins may connect one.
+func TestConnectDirectoryAtRuntime(t *testing.T) {
+	e := newEnv(t)
+	status, body := e.do(e.owner, "POST", "/admin/directories", "application/json", `{"id":"okta","kind":"okta","name":"Okta"}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	token, _ := body["token"].(string)
+	require.NotEmpty(t, token)
+	assert.Equal(t, e.srv.URL+"/scim/v2", body["scimBaseURL"])
+
+	status, body = e.do(http.DefaultClient, "POST", "/scim/v2/Users", "application/scim+json",
+		`{"schemas":["`+userSchema+`"],"userName":"bob@example.com"}`, "Authorization", "Bearer "+token)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	assert.Equal(t, "member", e.adminMembers()["bob@example.com"]["role"], "the directory's default role")
+
+	status, body = e.do(e.owner, "GET", "/admin/directories", "", "")
+	require.Equal(t, http.StatusOK, status)
+	dirs, _ := body["directories"].([]any)
+	require.Len(t, dirs, 1)
+	d := dirs[0].(map[string]any)
+	assert.Equal(t, "okta", d["id"])
+	assert.Equal(t, "active", d["state"])
+	creds, _ := d["credentials"].([]any)
+	require.Len(t, creds, 1)
+	assert.NotContains(t, fmt.Sprint(body), token[len(token)-20:], "the secret is never listed")
+
+	status, _ = e.do(e.owner, "POST", "/admin/directories", "application/json", `{"id":"okta","kind":"okta"}`)
+	assert.Equal(t, http.StatusConflict, status)
+	status, _ = e.do(e.owner, "POST", "/admin/directories", "application/json", `{"id":"x","kind":"azure"}`)
+	assert.Equal(t, http.StatusBadRequest, status)
+	member := e.client()
+	e.provision(`"userName":"carol@example.com"`)
+	require.Equal(t, http.StatusOK, e.login(member, "carol@example.com"))
+	status, _ = e.do(member, "POST", "/admin/directories", "application/json", `{"id":"entra","kind":"entra"}`)
+	assert.Equal(t, http.StatusForbidden, status, "members may not connect directories")
 }

@@ -23,13 +23,19 @@
 // Every SCIM write also leaves an audit record (GET /admin/audit).
 //
 // The IdP authenticates with a bearer token: SCIMKIT_TOKEN, or one
-// generated and printed at start. The app's own routes are
+// generated and printed at start, or the token of a directory an admin
+// connects while the app runs (each IdP connection its own directory,
+// with its own settings). The app's own routes are
 //
 //	POST /login                      demo login, e-mail only (no password!)
 //	GET  /me                         the logged-in member, 401 once deactivated
 //	GET  /admin/members              members with role, active, scim_id, teams
 //	POST /admin/members/{id}/role    set the app-owned role, {"role":"admin"}
 //	GET  /admin/audit                recent SCIM audit records
+//
+//	GET  /admin/directories          connected IdPs, their tokens (never secrets), last use
+//	POST /admin/directories          connect another IdP: {"id":"okta","kind":"okta","name":"Okta"};
+//	                                 answers with its SCIM URL and token, usable at once
 //
 // /admin routes need the session of an owner or admin, such as the seeded
 // owner admin@acme.example. On start it prints a curl walkthrough.
@@ -103,6 +109,9 @@ func run(addr, dbPath string, opts options) error {
 	if err != nil {
 		return err
 	}
+	// Last-used times of directory tokens are written in batches: write
+	// the last one on the way out.
+	defer func() { _ = handler.authn.Flush(context.Background()) }()
 	go expireEvery(ctx, handler, time.Minute, logger)
 	demoUser, err := freeDemoEmail(ctx, st.DB())
 	if err != nil {
@@ -176,6 +185,10 @@ Walk through it in another terminal (bash or zsh):
 
   # 6. As the owner (seeded, not from SCIM): members with their roles, and the audit log.
   curl -s -c $JAR.owner -d email=admin@acme.example -o /dev/null $APP/login && curl -s -b $JAR.owner $APP/admin/members && curl -s -b $JAR.owner $APP/admin/audit
+
+  # 7. Connect another IdP while the app runs: a directory with its own token, shown once, working at once.
+  curl -s -b $JAR.owner -H 'Content-Type: application/json' -d '{"id":"okta-'$RANDOM'","kind":"okta","name":"Okta"}' $APP/admin/directories; echo
+  curl -s -b $JAR.owner $APP/admin/directories; echo
 
 `, dbPath, base, token, base, token, jar, user, user, user)
 }
