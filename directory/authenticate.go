@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/internal/batch"
 	"github.com/scimkit/scimkit/internal/scimerr"
 )
 
@@ -42,17 +42,12 @@ const DefaultTouchInterval = time.Minute
 // at most every TouchInterval, so authentication adds no write to a
 // request. Call Flush when shutting down to write the last batch.
 type Authenticator struct {
-	creds    CredentialStore
-	static   *auth.TokenSet
-	log      *slog.Logger
-	now      func() time.Time
-	interval time.Duration
-
-	mu        sync.Mutex
-	pending   map[string]time.Time // key id → last use not yet written
-	lastFlush time.Time
-	flushing  bool
-	bg        sync.WaitGroup
+	creds  CredentialStore
+	static *auth.TokenSet
+	log    *slog.Logger
+	now    func() time.Time
+	// uses batches last-used times: key id → time.
+	uses *batch.Batcher[string, time.Time]
 }
 
 // NewAuthenticator returns an Authenticator on creds.
@@ -60,7 +55,7 @@ func NewAuthenticator(creds CredentialStore, opts AuthOptions) (*Authenticator, 
 	if creds == nil {
 		return nil, errors.New("directory: NewAuthenticator needs a CredentialStore")
 	}
-	a := &Authenticator{creds: creds, log: opts.Logger, now: opts.Now, interval: opts.TouchInterval, pending: map[string]time.Time{}}
+	a := &Authenticator{creds: creds, log: opts.Logger, now: opts.Now}
 	if len(opts.Static) > 0 {
 		set, err := auth.NewTokenSet(opts.Static)
 		if err != nil {
@@ -74,9 +69,12 @@ func NewAuthenticator(creds CredentialStore, opts AuthOptions) (*Authenticator, 
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.interval <= 0 {
-		a.interval = DefaultTouchInterval
+	interval := opts.TouchInterval
+	if interval <= 0 {
+		interval = DefaultTouchInterval
 	}
+	a.uses = batch.New(creds.TouchCredentials, func(x, y time.Time) bool { return x.After(y) }, interval, a.now, a.log,
+		"directory: credential last-used times")
 	return a, nil
 }
 
@@ -140,62 +138,14 @@ func (a *Authenticator) authenticate(ctx context.Context, token string) (p auth.
 	case d.State != Active:
 		return p, nil, "directory " + d.ID + " is " + string(d.State), nil
 	}
-	a.used(id, now)
+	a.uses.Note(id, now)
 	return p, d, "", nil
-}
-
-// used notes a use of credential id, and starts writing the batch in the
-// background when TouchInterval has passed since the last one.
-func (a *Authenticator) used(id string, at time.Time) {
-	a.mu.Lock()
-	a.pending[id] = at
-	due := !a.flushing && at.Sub(a.lastFlush) >= a.interval
-	if due {
-		a.flushing = true
-		a.bg.Add(1)
-	}
-	a.mu.Unlock()
-	if due {
-		go func() {
-			defer a.bg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := a.flush(ctx); err != nil {
-				a.log.Error("directory: recording credential use failed", slog.Any("error", err))
-			}
-		}()
-	}
 }
 
 // Flush writes the last-used times not yet written, after waiting for a
 // write in progress.
 func (a *Authenticator) Flush(ctx context.Context) error {
-	a.bg.Wait()
-	a.mu.Lock()
-	a.flushing = true
-	a.mu.Unlock()
-	return a.flush(ctx)
-}
-
-// flush writes the pending batch; a.flushing is set by the caller and
-// cleared here. A failed batch is kept for the next one.
-func (a *Authenticator) flush(ctx context.Context) error {
-	a.mu.Lock()
-	batch := a.pending
-	a.pending = map[string]time.Time{}
-	a.mu.Unlock()
-	err := a.creds.TouchCredentials(ctx, batch)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err != nil {
-		for id, at := range batch {
-			if cur, ok := a.pending[id]; !ok || at.After(cur) {
-				a.pending[id] = at
-			}
-		}
-	}
-	a.lastFlush, a.flushing = a.now(), false
-	if err != nil {
+	if err := a.uses.Flush(ctx); err != nil {
 		return fmt.Errorf("directory: recording credential use: %w", err)
 	}
 	return nil

@@ -110,8 +110,10 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, rt *documen
 			// Refused before reaching the write path: still audited.
 			se, _ := toSCIMError(err)
 			p, _ := auth.FromContext(r.Context())
-			h.audit(r.Context(), store.AuditRecord{Scope: scope, Actor: p.CredentialID, Operation: kind.String(),
-				ResourceType: rt.Kind, ResourceID: id, Status: se.Status, Error: se.Detail})
+			rec := store.AuditRecord{Scope: scope, Actor: p.CredentialID, Operation: kind.String(),
+				ResourceType: rt.Kind, ResourceID: id, Status: se.Status, Error: se.Detail}
+			h.audit(r.Context(), rec)
+			h.noteFailure(op.policy, rec)
 			h.writeError(w, r, err)
 			return
 		}

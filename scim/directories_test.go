@@ -219,6 +219,20 @@ func TestDirectoryPolicy(t *testing.T) {
 			assert.Equal(t, []string{"group_deleted"}, rec.groups["entra"])
 			rec.mu.Unlock()
 
+			// The admin page shows each directory's last request and last
+			// error, written in batches (flushed here, as on shutdown).
+			require.NoError(t, h.Flush(ctx))
+			require.NoError(t, authn.Flush(ctx))
+			od, err := b.dirs.Directory(ctx, store.Scope{Tenant: "acme", Directory: "okta"})
+			require.NoError(t, err)
+			assert.Contains(t, od.LastError, "400", "okta's refused removal")
+			assert.Contains(t, od.LastError, "takes no value")
+			assert.False(t, od.LastErrorAt.IsZero())
+			assert.False(t, od.LastRequest.IsZero())
+			ed, err := b.dirs.Directory(ctx, store.Scope{Tenant: "acme", Directory: "entra"})
+			require.NoError(t, err)
+			assert.Empty(t, ed.LastError, "entra's requests all succeeded")
+
 			// A change of settings applies to the next request, on every
 			// replica: the policy is read with the credential.
 			_, err = b.dirs.UpdateDirectory(ctx, store.Scope{Tenant: "acme", Directory: "okta"}, func(d *directory.Directory) error {

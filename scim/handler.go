@@ -37,6 +37,7 @@ import (
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/filter"
+	"github.com/scimkit/scimkit/internal/batch"
 	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/scimerr"
 	"github.com/scimkit/scimkit/schema"
@@ -199,6 +200,9 @@ type Handler struct {
 	// client sends (filter.WithMaxLength(MaxFilterLen)); the resource
 	// types' filterOpts include it.
 	limits filter.Option
+	// lastErrors batches directories' last errors (nil without
+	// Config.Directories).
+	lastErrors *batch.Batcher[store.Scope, lastError]
 }
 
 // NewHandler validates cfg and returns a Handler serving it.
@@ -253,6 +257,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		seen[id] = true
 	}
 	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, views: viewsOf(cfg.Store), limits: filter.WithMaxLength(cfg.MaxFilterLen)}
+	if cfg.Directories != nil {
+		h.lastErrors = h.newLastErrors()
+	}
 	var err error
 	if h.users, err = document.New(store.User, "/Users", schema.User(), userExts, h.limits); err != nil {
 		return nil, err

@@ -150,6 +150,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		rec.Status, rec.Error, rec.After = se.Status, se.Detail, nil
 		rec.MembersAdded, rec.MembersRemoved, rec.Events = nil, nil, nil
 		h.audit(ctx, rec)
+		h.noteFailure(op.policy, rec)
 		h.tellProtected(ctx, origin, err)
 		return nil, err
 	}
