@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -31,6 +32,12 @@ import (
 // second, a retry) carry different signatures, so only a signature presented
 // a second time is a replay.
 //
+// A header may also carry k=<key id>, naming the key it is signed with
+// (SignKey sets it): a KeySource then finds that one key in O(1) instead
+// of every key being tried. The key id is not signed: another key id only
+// selects another key, under which the signature does not verify. Key ids
+// are 1 to MaxKeyIDLen characters of A-Z a-z 0-9 - _.
+//
 // Scheme v1 signed the same string without the nonce, so identical requests
 // could not be told from replays. It is no longer accepted: a header with v1
 // and no v2 is refused with 401 and a detail saying the nonce (scheme v2) is
@@ -44,6 +51,9 @@ const MinNonceLen = 16
 // MaxNonceLen is the longest nonce accepted, so a header cannot make the
 // middleware or a log line carry an unbounded value.
 const MaxNonceLen = 64
+
+// MaxKeyIDLen is the longest key id a signature header may name.
+const MaxKeyIDLen = 64
 
 // ErrNonceRequired is wrapped by the error ParseSignatureHeader returns for a
 // header without a nonce: scheme v1, or v2 without n.
@@ -70,9 +80,22 @@ type SigningKey struct {
 	Principal Principal
 }
 
-// SignedOptions configure Signed. Only Keys is required.
+// KeySource finds signing keys by the key id a signature header names
+// (k=), for keys created at runtime (package directory's SigningKeys).
+type KeySource interface {
+	// SigningKey returns the key named id; ok is false for none, which
+	// Signed refuses like a wrong signature. An error makes Signed answer
+	// 503, so the client retries.
+	SigningKey(ctx context.Context, id string) (key SigningKey, ok bool, err error)
+}
+
+// SignedOptions configure Signed. Keys or Source is required.
 type SignedOptions struct {
+	// Keys are the static keys, tried in turn for a header without a key
+	// id (and for one whose id Source does not know).
 	Keys []SigningKey
+	// Source looks up the key a header's k= names.
+	Source KeySource
 	// Tolerance is the accepted clock skew and the replay window; default
 	// DefaultTolerance.
 	Tolerance time.Duration
@@ -94,8 +117,8 @@ type SignedOptions struct {
 // (up to MaxBodyBytes) to verify it and hands the same bytes on. Any error
 // of the replay cache denies the request.
 func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
-	if len(opts.Keys) == 0 {
-		return nil, errors.New("auth: Signed needs at least one key")
+	if len(opts.Keys) == 0 && opts.Source == nil {
+		return nil, errors.New("auth: Signed needs at least one key or a KeySource")
 	}
 	for _, k := range opts.Keys {
 		if len(k.Secret) < 32 {
@@ -128,7 +151,8 @@ func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			reject := func(reason, tenant string) { Reject(w, r, opts.Logger, "Signature", reason, tenant) }
-			ts, nonce, sig, err := ParseSignatureHeader(r.Header.Get(SignatureHeader))
+			parsed, err := ParseSignature(r.Header.Get(SignatureHeader))
+			ts, nonce, sig := parsed.Time, parsed.Nonce, parsed.MAC
 			if err != nil {
 				if errors.Is(err, ErrNonceRequired) || errors.Is(err, ErrMalformedNonce) {
 					// Only the header's format, known to anyone who reads
@@ -161,18 +185,36 @@ func Signed(opts SignedOptions) (func(http.Handler) http.Handler, error) {
 				uri = r.URL.RequestURI()
 			}
 			base := canonical(r.Method, uri, ts, nonce, body)
-			match := -1
-			for i := range keys {
-				// Check every key, so timing does not reveal which matched.
-				if hmac.Equal(sig, mac(keys[i].Secret, base)) {
-					match = i
+			var p Principal
+			verified := false
+			if parsed.KeyID != "" && opts.Source != nil {
+				key, ok, err := opts.Source.SigningKey(r.Context(), parsed.KeyID)
+				if err != nil {
+					opts.Logger.ErrorContext(r.Context(), "auth: looking up a signing key failed", slog.Any("error", err))
+					writeError(w, http.StatusServiceUnavailable, "authentication is unavailable; retry later")
+					return
+				}
+				if ok && hmac.Equal(sig, mac(key.Secret, base)) {
+					p, verified = key.Principal, true
+					if p.CredentialID == "" {
+						p.CredentialID = key.ID
+					}
 				}
 			}
-			if match < 0 {
-				reject("signature does not verify", "")
-				return
+			if !verified {
+				match := -1
+				for i := range keys {
+					// Check every key, so timing does not reveal which matched.
+					if hmac.Equal(sig, mac(keys[i].Secret, base)) {
+						match = i
+					}
+				}
+				if match < 0 {
+					reject("signature does not verify", "")
+					return
+				}
+				p = keys[match].Principal
 			}
-			p := keys[match].Principal
 			// The signature covers the nonce, so it names this nonce on
 			// this request; it is also of fixed length, which keeps the
 			// cache's entries small whatever the nonce.
@@ -206,68 +248,105 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // error wrapping ErrNonceRequired; a nonce ValidNonce refuses, one wrapping
 // ErrMalformedNonce.
 func ParseSignatureHeader(h string) (ts int64, nonce string, sig []byte, err error) {
+	s, err := ParseSignature(h)
+	return s.Time, s.Nonce, s.MAC, err
+}
+
+// Signature is a parsed SignatureHeader.
+type Signature struct {
+	// Time is t, the Unix time of signing.
+	Time int64
+	// Nonce is n.
+	Nonce string
+	// KeyID is k, "" when the header names no key.
+	KeyID string
+	// MAC is v2, the HMAC-SHA256.
+	MAC []byte
+}
+
+// ParseSignature parses a SignatureHeader as ParseSignatureHeader does,
+// with its key id. A key id that is not 1 to MaxKeyIDLen characters of
+// A-Z a-z 0-9 - _ is an error.
+func ParseSignature(h string) (Signature, error) {
+	ts, nonce, keyID, sig, err := parseSignature(h)
+	return Signature{Time: ts, Nonce: nonce, KeyID: keyID, MAC: sig}, err
+}
+
+func parseSignature(h string) (ts int64, nonce, keyID string, sig []byte, err error) {
+	fail := func(err error) (int64, string, string, []byte, error) { return 0, "", "", nil, err }
 	if strings.TrimSpace(h) == "" {
-		return 0, "", nil, errors.New("missing signature header")
+		return fail(errors.New("missing signature header"))
 	}
-	var haveT, haveN, haveV1 bool
+	var haveT, haveN, haveK, haveV1 bool
 	for _, part := range strings.Split(h, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return 0, "", nil, errors.New("malformed signature header")
+			return fail(errors.New("malformed signature header"))
 		}
 		switch k {
 		case "t":
 			if haveT {
-				return 0, "", nil, errors.New("duplicate t in signature header")
+				return fail(errors.New("duplicate t in signature header"))
 			}
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
-				return 0, "", nil, errors.New("malformed signature timestamp")
+				return fail(errors.New("malformed signature timestamp"))
 			}
 			ts, haveT = n, true
 		case "n":
 			if haveN {
-				return 0, "", nil, errors.New("duplicate n in signature header")
+				return fail(errors.New("duplicate n in signature header"))
 			}
 			if !ValidNonce(v) {
-				return 0, "", nil, fmt.Errorf("%w: n must be %d to %d characters of A-Z a-z 0-9 - _",
-					ErrMalformedNonce, MinNonceLen, MaxNonceLen)
+				return fail(fmt.Errorf("%w: n must be %d to %d characters of A-Z a-z 0-9 - _",
+					ErrMalformedNonce, MinNonceLen, MaxNonceLen))
 			}
 			nonce, haveN = v, true
+		case "k":
+			if haveK {
+				return fail(errors.New("duplicate k in signature header"))
+			}
+			if len(v) == 0 || len(v) > MaxKeyIDLen || !headerToken(v) {
+				return fail(fmt.Errorf("malformed key id: k must be 1 to %d characters of A-Z a-z 0-9 - _", MaxKeyIDLen))
+			}
+			keyID, haveK = v, true
 		case "v1":
 			haveV1 = true
 		case "v2":
 			if sig != nil {
-				return 0, "", nil, errors.New("duplicate v2 in signature header")
+				return fail(errors.New("duplicate v2 in signature header"))
 			}
 			b, err := hex.DecodeString(v)
 			if err != nil || len(b) != sha256.Size {
-				return 0, "", nil, errors.New("malformed signature")
+				return fail(errors.New("malformed signature"))
 			}
 			sig = b
 		}
 	}
 	switch {
 	case sig == nil && haveV1:
-		return 0, "", nil, fmt.Errorf("%w: signature scheme v1 is no longer accepted; sign with v2, "+
-			"which covers a fresh nonce n for every request (auth.Sign does)", ErrNonceRequired)
+		return fail(fmt.Errorf("%w: signature scheme v1 is no longer accepted; sign with v2, "+
+			"which covers a fresh nonce n for every request (auth.Sign does)", ErrNonceRequired))
 	case !haveT || sig == nil:
-		return 0, "", nil, errors.New("signature header needs t, n and v2")
+		return fail(errors.New("signature header needs t, n and v2"))
 	case !haveN:
-		return 0, "", nil, fmt.Errorf("%w: the signature header needs n, a fresh nonce for every request", ErrNonceRequired)
+		return fail(fmt.Errorf("%w: the signature header needs n, a fresh nonce for every request", ErrNonceRequired))
 	}
-	return ts, nonce, sig, nil
+	return ts, nonce, keyID, sig, nil
 }
 
 // ValidNonce reports whether n may be a signature nonce: MinNonceLen to
 // MaxNonceLen characters of A-Z, a-z, 0-9, '-' and '_' (so base64url,
 // base32, hex and UUIDs all fit).
 func ValidNonce(n string) bool {
-	if len(n) < MinNonceLen || len(n) > MaxNonceLen {
-		return false
-	}
-	for i := 0; i < len(n); i++ {
-		c := n[i]
+	return len(n) >= MinNonceLen && len(n) <= MaxNonceLen && headerToken(n)
+}
+
+// headerToken reports whether s is made of A-Z, a-z, 0-9, '-' and '_'
+// only, the characters of nonces and key ids.
+func headerToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
@@ -308,6 +387,15 @@ func mac(secret, msg []byte) []byte {
 // accepted once, so re-sending the same signed header is refused as a
 // replay, while re-signing gives it a new nonce.
 func Sign(req *http.Request, secret []byte, at time.Time) error {
+	return SignKey(req, "", secret, at)
+}
+
+// SignKey is Sign naming the key: the header carries k=keyID, so that a
+// server with a KeySource finds the key at once. keyID "" names none.
+func SignKey(req *http.Request, keyID string, secret []byte, at time.Time) error {
+	if keyID != "" && (len(keyID) > MaxKeyIDLen || !headerToken(keyID)) {
+		return fmt.Errorf("auth: key id %q is not 1 to %d characters of A-Z a-z 0-9 - _", keyID, MaxKeyIDLen)
+	}
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		var err error
@@ -321,7 +409,11 @@ func Sign(req *http.Request, secret []byte, at time.Time) error {
 	ts := at.Unix()
 	nonce := newNonce()
 	sig := mac(secret, canonical(req.Method, req.URL.RequestURI(), ts, nonce, body))
-	req.Header.Set(SignatureHeader, "t="+strconv.FormatInt(ts, 10)+",n="+nonce+",v2="+hex.EncodeToString(sig))
+	k := ""
+	if keyID != "" {
+		k = ",k=" + keyID
+	}
+	req.Header.Set(SignatureHeader, "t="+strconv.FormatInt(ts, 10)+",n="+nonce+k+",v2="+hex.EncodeToString(sig))
 	return nil
 }
 

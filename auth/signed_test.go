@@ -477,15 +477,22 @@ func FuzzParseSignatureHeader(f *testing.F) {
 		"t=1764036000,v1=" + strings.Repeat("ab", 32),
 		"t=1764036000,v2=" + strings.Repeat("ab", 32),
 		"n=" + strings.Repeat("x", 65), "n=,n=", "", "t=1,v1=", "=,=", "t=99999999999999999999",
+		"t=1764036000,n=KJ4GZ3Q7TBXN2M5WVYRPD6ECHA,k=abc_1,v2=" + strings.Repeat("ab", 32),
+		"k=,k=x", "k=" + strings.Repeat("k", 65), "k=a b",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		ts, nonce, sig, err := auth.ParseSignatureHeader(h)
+		s, err2 := auth.ParseSignature(h)
+		assert.Equal(t, err == nil, err2 == nil, "both parse alike")
 		if err == nil {
 			assert.Positive(t, ts)
 			assert.True(t, auth.ValidNonce(nonce), "nonce %q", nonce)
 			assert.Len(t, sig, 32)
+			assert.Equal(t, auth.Signature{Time: ts, Nonce: nonce, KeyID: s.KeyID, MAC: sig}, s)
+			assert.LessOrEqual(t, len(s.KeyID), auth.MaxKeyIDLen)
+			assert.NotContains(t, s.KeyID, ",")
 		}
 	})
 }

@@ -69,12 +69,7 @@ func NewAuthenticator(creds CredentialStore, opts AuthOptions) (*Authenticator, 
 	if a.now == nil {
 		a.now = time.Now
 	}
-	interval := opts.TouchInterval
-	if interval <= 0 {
-		interval = DefaultTouchInterval
-	}
-	a.uses = batch.New(creds.TouchCredentials, func(x, y time.Time) bool { return x.After(y) }, interval, a.now, a.log,
-		"directory: credential last-used times")
+	a.uses = newUses(creds, opts.TouchInterval, a.now, a.log)
 	return a, nil
 }
 
@@ -131,7 +126,7 @@ func (a *Authenticator) authenticate(ctx context.Context, token string) (p auth.
 	now := a.now()
 	p = auth.Principal{Tenant: c.Tenant, Directory: c.Directory, CredentialID: c.ID, Scopes: c.Scopes}
 	switch {
-	case !c.Matches(token):
+	case c.Kind != BearerToken || !c.Matches(token):
 		return p, nil, "wrong secret for credential " + id, nil
 	case !c.Usable(now):
 		return p, nil, "credential " + id + " is revoked or expired", nil

@@ -18,9 +18,17 @@ import (
 // CredentialKind is what a credential is.
 type CredentialKind string
 
-// BearerToken credentials are tokens an IdP sends in an
-// "Authorization: Bearer" header.
-const BearerToken CredentialKind = "bearer"
+// The kinds of credential.
+const (
+	// BearerToken credentials are tokens an IdP sends in an
+	// "Authorization: Bearer" header. Only their hash is stored.
+	BearerToken CredentialKind = "bearer"
+	// SigningSecret credentials are HMAC secrets a client signs requests
+	// with (auth.SignKey, auth.Signed). Verifying needs the secret itself,
+	// so the store keeps it as it is: protect the database accordingly, or
+	// prefer bearer tokens.
+	SigningSecret CredentialKind = "hmac"
+)
 
 // Credential is one secret a directory's IdP authenticates with. Its
 // secret is never stored: a bearer token is kept as its SHA-256, shown once
@@ -37,8 +45,12 @@ type Credential struct {
 	// Scopes are the permissions it carries (auth.Principal.Scopes); nil
 	// means all.
 	Scopes []string
-	// Hash is the SHA-256 of the token. ListCredentials leaves it out.
+	// Hash is the SHA-256 of a bearer token. ListCredentials leaves it
+	// out.
 	Hash []byte
+	// Secret is the HMAC secret of a SigningSecret credential.
+	// ListCredentials leaves it out.
+	Secret []byte
 	// Created is set by the store. Expires, when set, ends the credential
 	// (a rotated credential expires at the end of the overlap); Revoked,
 	// when set, ended it at once.
@@ -63,6 +75,7 @@ func (c *Credential) Clone() *Credential {
 	out := *c
 	out.Scopes = slices.Clone(c.Scopes)
 	out.Hash = slices.Clone(c.Hash)
+	out.Secret = slices.Clone(c.Secret)
 	return &out
 }
 
@@ -100,6 +113,21 @@ func NewBearerToken(scope store.Scope, name string, scopes []string) (token stri
 	return token, c, nil
 }
 
+// NewSigningSecret makes a signing-secret credential for the directory
+// scope names and returns it with its secret: 43 characters of base64url
+// text, 256 random bits, used as the HMAC key as it is
+// (auth.SignKey(req, c.ID, []byte(secret), now)). Show the secret and the
+// key id c.ID once; save the credential with CreateCredential.
+func NewSigningSecret(scope store.Scope, name string, scopes []string) (secret string, c *Credential, err error) {
+	token, c, err := NewBearerToken(scope, name, scopes)
+	if err != nil {
+		return "", nil, err
+	}
+	secret = token[len(tokenPrefix)+keyIDLen+1:]
+	c.Kind, c.Hash, c.Secret = SigningSecret, nil, []byte(secret)
+	return secret, c, nil
+}
+
 // TokenKeyID returns the key id of a token NewBearerToken made, and false
 // for any other string (a static auth.Token, garbage), without looking
 // anything up.
@@ -117,26 +145,29 @@ func TokenKeyID(token string) (string, bool) {
 	return id, true
 }
 
-// Matches reports, in constant time, whether token is the credential's.
+// Matches reports, in constant time, whether token is the bearer
+// credential's token.
 func (c *Credential) Matches(token string) bool {
 	sum := sha256.Sum256([]byte(token))
-	return len(c.Hash) == sha256.Size && subtle.ConstantTimeCompare(sum[:], c.Hash) == 1
+	return c.Kind == BearerToken && len(c.Hash) == sha256.Size && subtle.ConstantTimeCompare(sum[:], c.Hash) == 1
 }
 
 // Validate checks c's fields as a CredentialStore does before saving it.
 // The error wraps ErrInvalid.
 func (c *Credential) Validate() error {
-	if c.Kind != BearerToken {
-		return fmt.Errorf("%w: credential kind %q is not %s", ErrInvalid, c.Kind, BearerToken)
+	switch {
+	case c.Kind != BearerToken && c.Kind != SigningSecret:
+		return fmt.Errorf("%w: credential kind %q is not %s or %s", ErrInvalid, c.Kind, BearerToken, SigningSecret)
+	case c.Kind == BearerToken && len(c.Hash) != sha256.Size:
+		return fmt.Errorf("%w: bearer credential %s has no token hash", ErrInvalid, c.ID)
+	case c.Kind == SigningSecret && len(c.Secret) < 32:
+		return fmt.Errorf("%w: signing credential %s needs a secret of at least 32 bytes", ErrInvalid, c.ID)
 	}
 	if len(c.ID) != keyIDLen {
 		return fmt.Errorf("%w: credential id %q is not a key id made by NewBearerToken", ErrInvalid, c.ID)
 	}
 	if _, ok := TokenKeyID(tokenPrefix + c.ID + "_x"); !ok {
 		return fmt.Errorf("%w: credential id %q is not a key id made by NewBearerToken", ErrInvalid, c.ID)
-	}
-	if len(c.Hash) != sha256.Size {
-		return fmt.Errorf("%w: credential %s has no token hash", ErrInvalid, c.ID)
 	}
 	if len(c.Name) > MaxNameLen {
 		return fmt.Errorf("%w: credential name is %d bytes long; the limit is %d", ErrInvalid, len(c.Name), MaxNameLen)
@@ -167,7 +198,7 @@ type CredentialStore interface {
 	// is missing. It is one indexed read.
 	LookupCredential(ctx context.Context, id string) (*Credential, *Directory, error)
 	// ListCredentials returns the directory's credentials, newest first,
-	// without their hashes.
+	// without their hashes or secrets.
 	ListCredentials(ctx context.Context, scope store.Scope) ([]*Credential, error)
 	// EndCredential sets the credential's Revoked time (revoke true) or
 	// Expires time to at, unless it already ends earlier; ErrNotFound when
@@ -181,9 +212,9 @@ type CredentialStore interface {
 }
 
 // Rotate replaces the credential id of the directory scope names with a new
-// bearer token of the same name and scopes, and ends the old one overlap
-// after now, so the IdP can be reconfigured meanwhile. It returns the new
-// token, to show once, and the new credential.
+// one of the same kind, name and scopes, and ends the old one overlap after
+// now, so the IdP can be reconfigured meanwhile. It returns the new token
+// or signing secret, to show once, and the new credential.
 func Rotate(ctx context.Context, cs CredentialStore, scope store.Scope, id string, overlap time.Duration, now time.Time) (string, *Credential, error) {
 	var old *Credential
 	list, err := cs.ListCredentials(ctx, scope)
@@ -198,7 +229,11 @@ func Rotate(ctx context.Context, cs CredentialStore, scope store.Scope, id strin
 	if old == nil {
 		return "", nil, fmt.Errorf("%w: credential %s of %s", ErrNotFound, id, scope)
 	}
-	token, c, err := NewBearerToken(scope, old.Name, old.Scopes)
+	newCredential := NewBearerToken
+	if old.Kind == SigningSecret {
+		newCredential = NewSigningSecret
+	}
+	token, c, err := newCredential(scope, old.Name, old.Scopes)
 	if err != nil {
 		return "", nil, err
 	}

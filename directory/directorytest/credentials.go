@@ -188,3 +188,38 @@ func credentialsRotate(t *testing.T, s Store) {
 	_, _, err = directory.Rotate(ctx, s, scope("globex", "okta"), old.ID, time.Hour, now)
 	require.ErrorIs(t, err, directory.ErrNotFound, "only the credential's own directory rotates it")
 }
+
+// credentialsSigningSecrets: a signing secret is kept whole (verifying
+// needs it), returned by LookupCredential, never listed, and rotated into
+// another signing secret.
+func credentialsSigningSecrets(t *testing.T, s Store) {
+	ctx := context.Background()
+	sc := scope("acme", "okta")
+	require.NoError(t, s.CreateDirectory(ctx, sample(sc.Tenant, sc.Directory)))
+	secret, c, err := directory.NewSigningSecret(sc, "relay", []string{"users:write"})
+	require.NoError(t, err)
+	require.Len(t, secret, 43)
+	require.NoError(t, s.CreateCredential(ctx, c))
+
+	got, _, err := s.LookupCredential(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, directory.SigningSecret, got.Kind)
+	assert.Equal(t, []byte(secret), got.Secret)
+	assert.False(t, got.Matches(secret), "a signing secret is no bearer token")
+	list, err := s.ListCredentials(ctx, sc)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Nil(t, list[0].Secret, "never listed")
+
+	short := c.Clone()
+	short.ID = "bbbbbbbbbbbbbbbbbbbb"
+	short.Secret = []byte("short")
+	require.ErrorIs(t, s.CreateCredential(ctx, short), directory.ErrInvalid)
+
+	newSecret, fresh, err := directory.Rotate(ctx, s, sc, c.ID, time.Hour, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, directory.SigningSecret, fresh.Kind)
+	got, _, err = s.LookupCredential(ctx, fresh.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []byte(newSecret), got.Secret)
+}

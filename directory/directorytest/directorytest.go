@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Credentials/Touch", credentialsTouch},
 		{"Credentials/GoWithTheirDirectory", credentialsGoWithTheirDirectory},
 		{"Credentials/Rotate", credentialsRotate},
+		{"Credentials/SigningSecrets", credentialsSigningSecrets},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -229,7 +229,7 @@ func (ds *Directories) ListCredentials(ctx context.Context, scope store.Scope) (
 	for _, c := range ds.creds {
 		if c.Scope() == scope {
 			cp := c.Clone()
-			cp.Hash = nil
+			cp.Hash, cp.Secret = nil, nil
 			out = append(out, cp)
 		}
 	}

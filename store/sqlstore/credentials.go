@@ -13,14 +13,14 @@ import (
 	"github.com/scimkit/scimkit/store"
 )
 
-const credentialColumns = "id, tenant, directory, kind, name, scopes, hash, created, expires, revoked, last_used"
+const credentialColumns = "id, tenant, directory, kind, name, scopes, hash, secret, created, expires, revoked, last_used"
 
 // scanCredential reads one row of credentialColumns, then rest.
 func scanCredential(scan func(dest ...any) error, rest ...any) (*directory.Credential, error) {
 	var c directory.Credential
-	var kind, scopes, hash string
+	var kind, scopes, hash, secret string
 	var created, expires, revoked, lastUsed int64
-	dest := append([]any{&c.ID, &c.Tenant, &c.Directory, &kind, &c.Name, &scopes, &hash, &created, &expires, &revoked, &lastUsed}, rest...)
+	dest := append([]any{&c.ID, &c.Tenant, &c.Directory, &kind, &c.Name, &scopes, &hash, &secret, &created, &expires, &revoked, &lastUsed}, rest...)
 	if err := scan(dest...); err != nil {
 		return nil, err
 	}
@@ -32,7 +32,12 @@ func scanCredential(scan func(dest ...any) error, rest ...any) (*directory.Crede
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: credential %s hash: %w", c.ID, err)
 	}
-	c.Hash = raw
+	if len(raw) > 0 {
+		c.Hash = raw
+	}
+	if secret != "" {
+		c.Secret = []byte(secret)
+	}
 	c.Created, c.Expires, c.Revoked, c.LastUsed = fromMillis(created), fromMillis(expires), fromMillis(revoked), fromMillis(lastUsed)
 	return &c, nil
 }
@@ -57,7 +62,7 @@ func (ds *Directories) CreateCredential(ctx context.Context, c *directory.Creden
 		b := s.query()
 		b.w("INSERT INTO ", s.t.credentials, " (", credentialColumns, ") VALUES (",
 			b.arg(c.ID), ", ", b.arg(c.Tenant), ", ", b.arg(c.Directory), ", ", b.arg(string(c.Kind)), ", ",
-			b.arg(c.Name), ", ", b.arg(string(scopes)), ", ", b.arg(hex.EncodeToString(c.Hash)), ", ",
+			b.arg(c.Name), ", ", b.arg(string(scopes)), ", ", b.arg(hex.EncodeToString(c.Hash)), ", ", b.arg(string(c.Secret)), ", ",
 			b.arg(millis(created)), ", ", b.arg(millis(c.Expires)), ", ", b.arg(millis(c.Revoked)), ", 0) ON CONFLICT DO NOTHING")
 		res, err := run.exec(ctx, b.String(), b.args...)
 		if err != nil {
@@ -82,7 +87,7 @@ func (ds *Directories) CreateCredential(ctx context.Context, c *directory.Creden
 func (ds *Directories) LookupCredential(ctx context.Context, id string) (*directory.Credential, *directory.Directory, error) {
 	s := ds.s
 	b := s.query()
-	b.w("SELECT c.id, c.tenant, c.directory, c.kind, c.name, c.scopes, c.hash, c.created, c.expires, c.revoked, c.last_used, ",
+	b.w("SELECT c.id, c.tenant, c.directory, c.kind, c.name, c.scopes, c.hash, c.secret, c.created, c.expires, c.revoked, c.last_used, ",
 		"d.tenant, d.id, d.name, d.kind, d.state, d.settings, d.created, d.updated, d.last_request, d.last_error, d.last_error_at, d.version, d.disconnection",
 		" FROM ", s.t.credentials, " c JOIN ", s.t.directories, " d ON d.tenant = c.tenant AND d.id = c.directory",
 		" WHERE c.id = ", b.arg(id))
@@ -117,7 +122,7 @@ func (ds *Directories) ListCredentials(ctx context.Context, scope store.Scope) (
 		if err != nil {
 			return err
 		}
-		c.Hash = nil
+		c.Hash, c.Secret = nil, nil
 		out = append(out, c)
 		return nil
 	})

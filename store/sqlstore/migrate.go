@@ -128,6 +128,7 @@ var migrations = []migration{
 			name TEXT NOT NULL,
 			scopes {json} NOT NULL,
 			hash TEXT NOT NULL,
+			secret TEXT NOT NULL,
 			created {int} NOT NULL,
 			expires {int} NOT NULL,
 			revoked {int} NOT NULL,
