@@ -179,7 +179,20 @@ func TestDirectoryPolicy(t *testing.T) {
 			_, list := entra.do("GET", "/Users", nil)
 			assert.EqualValues(t, 1, list["totalResults"])
 
-			// Unique group names in okta only.
+			// Unique group names in okta only, as each directory's /Schemas
+			// says.
+			uniqueness := func(c tokenClient) any {
+				status, body := c.do("GET", "/Schemas/"+groupURN, nil)
+				require.Equal(t, http.StatusOK, status)
+				for _, a := range body["attributes"].([]any) {
+					if m := a.(map[string]any); m["name"] == "displayName" {
+						return m["uniqueness"]
+					}
+				}
+				return nil
+			}
+			assert.Equal(t, "server", uniqueness(okta))
+			assert.Equal(t, "none", uniqueness(entra))
 			status, oktaEng := group(okta, "Eng", bob)
 			require.Equal(t, http.StatusCreated, status)
 			status, _ = group(okta, "eng")

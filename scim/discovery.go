@@ -49,7 +49,7 @@ func (h *Handler) allSchemas() []schema.Schema {
 	return out
 }
 
-func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
+func (h *Handler) schemaJSON(base string, s schema.Schema, uniqueGroupNames bool) map[string]any {
 	m := s.ToMap()
 	core := s.ID == h.users.Core.ID || s.ID == h.groups.Core.ID
 	if attrs, ok := m["attributes"].([]map[string]any); ok && core {
@@ -61,7 +61,7 @@ func (h *Handler) schemaJSON(base string, s schema.Schema) map[string]any {
 				a["description"] = fmt.Sprintf("%s At most %d bytes.", a["description"], store.MaxKeyLen)
 				// The schema table says what the RFC says (uniqueness
 				// "none"); this handler may enforce more, and says so.
-				if a["name"] == "displayName" && s.ID == h.groups.Core.ID && h.cfg.UniqueGroupDisplayName {
+				if a["name"] == "displayName" && s.ID == h.groups.Core.ID && uniqueGroupNames {
 					a["uniqueness"] = "server"
 				}
 			}
@@ -101,10 +101,17 @@ func dropEmptyStrings(m map[string]any) {
 func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string) {
 	base := h.baseURL(r)
 	schemas := h.allSchemas()
+	// Group displayName uniqueness is the requesting directory's setting.
+	unique := h.cfg.UniqueGroupDisplayName
+	if scope, err := h.scope(r); err == nil {
+		if pol, err := h.policyFor(r.Context(), scope); err == nil {
+			unique = pol.settings.UniqueGroupNames
+		}
+	}
 	if id != "" {
 		for _, s := range schemas {
 			if strings.EqualFold(s.ID, id) {
-				h.writeJSON(w, http.StatusOK, h.schemaJSON(base, s))
+				h.writeJSON(w, http.StatusOK, h.schemaJSON(base, s, unique))
 				return
 			}
 		}
@@ -113,7 +120,7 @@ func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request, id string
 	}
 	out := make([]any, 0, len(schemas))
 	for _, s := range schemas {
-		out = append(out, h.schemaJSON(base, s))
+		out = append(out, h.schemaJSON(base, s, unique))
 	}
 	h.writeList(w, out)
 }
