@@ -111,6 +111,47 @@ func (c tokenClient) do(method, path string, body any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// directoryEnv is a handler on a directoryBackend, served behind a
+// directory.Authenticator on its directories.
+type directoryEnv struct {
+	t     *testing.T
+	b     directoryBackend
+	h     *scim.Handler
+	authn *directory.Authenticator
+	srv   *httptest.Server
+}
+
+// newDirectoryEnv serves cfg, with its Store and Directories from b and
+// logs discarded, accepting the directories' tokens and static ones.
+func newDirectoryEnv(t *testing.T, b directoryBackend, cfg scim.Config, static ...auth.Token) *directoryEnv {
+	t.Helper()
+	cfg.Store, cfg.Directories, cfg.Logger = b.store, b.dirs, slog.New(slog.DiscardHandler)
+	h, err := scim.NewHandler(cfg)
+	require.NoError(t, err)
+	authn, err := directory.NewAuthenticator(b.dirs, directory.AuthOptions{Logger: slog.New(slog.DiscardHandler), Static: static})
+	require.NoError(t, err)
+	srv := httptest.NewServer(authn.Middleware(http.StripPrefix("/scim/v2", h)))
+	t.Cleanup(srv.Close)
+	return &directoryEnv{t: t, b: b, h: h, authn: authn, srv: srv}
+}
+
+// connect creates a directory with its settings and a bearer token, and
+// returns a client sending that token.
+func (e *directoryEnv) connect(tenant, id string, kind directory.Kind, s directory.Settings) tokenClient {
+	e.t.Helper()
+	d := &directory.Directory{Tenant: tenant, ID: id, Kind: kind, Settings: s}
+	require.NoError(e.t, e.b.dirs.CreateDirectory(context.Background(), d))
+	token, c, err := directory.NewBearerToken(d.Scope(), id, nil)
+	require.NoError(e.t, err)
+	require.NoError(e.t, e.b.dirs.CreateCredential(context.Background(), c))
+	return e.client(token)
+}
+
+// client returns a client sending token.
+func (e *directoryEnv) client(token string) tokenClient {
+	return tokenClient{t: e.t, base: e.srv.URL + "/scim/v2", token: token}
+}
+
 // TestDirectoryPolicy: two directories of one tenant, connected at runtime
 // with their own tokens and settings, each get their own policy on every
 // store: the IdP profile, unique group names, group deletion, the default
@@ -124,29 +165,15 @@ func TestDirectoryPolicy(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			rec := &policyRecorder{roles: map[string]string{}, kinds: map[string]string{}, groups: map[string][]string{}}
-			h, err := scim.NewHandler(scim.Config{Store: b.store, Directories: b.dirs, Hooks: rec.hooks(),
-				Logger: slog.New(slog.DiscardHandler)})
-			require.NoError(t, err)
 			legacyToken, legacyHash, err := auth.NewToken()
 			require.NoError(t, err)
-			authn, err := directory.NewAuthenticator(b.dirs, directory.AuthOptions{Logger: slog.New(slog.DiscardHandler),
-				Static: []auth.Token{{ID: "legacy", Hash: legacyHash, Principal: auth.Principal{Tenant: "legacy"}}}})
-			require.NoError(t, err)
-			srv := httptest.NewServer(authn.Middleware(http.StripPrefix("/scim/v2", h)))
-			t.Cleanup(srv.Close)
-
-			connect := func(id string, kind directory.Kind, s directory.Settings) tokenClient {
-				d := &directory.Directory{Tenant: "acme", ID: id, Kind: kind, Settings: s}
-				require.NoError(t, b.dirs.CreateDirectory(ctx, d))
-				token, c, err := directory.NewBearerToken(d.Scope(), id, nil)
-				require.NoError(t, err)
-				require.NoError(t, b.dirs.CreateCredential(ctx, c))
-				return tokenClient{t: t, base: srv.URL + "/scim/v2", token: token}
-			}
-			okta := connect("okta", directory.Okta, directory.Settings{UniqueGroupNames: true,
+			e := newDirectoryEnv(t, b, scim.Config{Hooks: rec.hooks()},
+				auth.Token{ID: "legacy", Hash: legacyHash, Principal: auth.Principal{Tenant: "legacy"}})
+			h, authn := e.h, e.authn
+			okta := e.connect("acme", "okta", directory.Okta, directory.Settings{UniqueGroupNames: true,
 				GroupDeletion: directory.RemoveMembers, DefaultRole: "member", DefaultTeamPermission: "read"})
-			entra := connect("entra", directory.Entra, directory.Settings{DefaultRole: "viewer"})
-			legacy := tokenClient{t: t, base: srv.URL + "/scim/v2", token: legacyToken}
+			entra := e.connect("acme", "entra", directory.Entra, directory.Settings{DefaultRole: "viewer"})
+			legacy := e.client(legacyToken)
 
 			user := func(c tokenClient, name string) string {
 				status, body := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": name})

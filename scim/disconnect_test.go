@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"sync"
@@ -101,22 +99,9 @@ func TestDisconnect(t *testing.T) {
 					tenant := fmt.Sprintf("t-%s-%v", policy, interrupted)
 					rec := &disconnectRecorder{causes: map[scim.Cause]int{}}
 					audit := &memory.AuditLog{}
-					h, err := scim.NewHandler(scim.Config{Store: b.store, Directories: b.dirs, Hooks: rec.hooks(), Audit: audit,
-						Logger: slog.New(slog.DiscardHandler)})
-					require.NoError(t, err)
-					authn, err := directory.NewAuthenticator(b.dirs, directory.AuthOptions{Logger: slog.New(slog.DiscardHandler)})
-					require.NoError(t, err)
-					srv := httptest.NewServer(authn.Middleware(http.StripPrefix("/scim/v2", h)))
-					t.Cleanup(srv.Close)
-					connect := func(id string) tokenClient {
-						d := &directory.Directory{Tenant: tenant, ID: id, Kind: directory.Okta}
-						require.NoError(t, b.dirs.CreateDirectory(ctx, d))
-						token, c, err := directory.NewBearerToken(d.Scope(), id, nil)
-						require.NoError(t, err)
-						require.NoError(t, b.dirs.CreateCredential(ctx, c))
-						return tokenClient{t: t, base: srv.URL + "/scim/v2", token: token}
-					}
-					okta, other := connect("okta"), connect("other")
+					e := newDirectoryEnv(t, b, scim.Config{Hooks: rec.hooks(), Audit: audit})
+					h := e.h
+					okta, other := e.connect(tenant, "okta", directory.Okta, directory.Settings{}), e.connect(tenant, "other", directory.Okta, directory.Settings{})
 					var users, groups []string
 					for i := range 5 {
 						status, body := okta.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": fmt.Sprintf("u%d", i)})
@@ -154,7 +139,7 @@ func TestDisconnect(t *testing.T) {
 						assert.Equal(t, http.StatusUnauthorized, status, "the directory's token is refused from the start")
 					}
 
-					_, err = h.Disconnect(adminCtx, scope, policy)
+					_, err := h.Disconnect(adminCtx, scope, policy)
 					require.NoError(t, err)
 					status, _ = okta.do("GET", "/Users", nil)
 					assert.Equal(t, http.StatusUnauthorized, status, "the directory's token is refused")

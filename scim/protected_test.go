@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -31,7 +30,7 @@ func TestProtectedMembers(t *testing.T) {
 			var told []string
 			var ownerID string
 			audit := &memory.AuditLog{}
-			h, err := scim.NewHandler(scim.Config{Store: b.store, Directories: b.dirs, Audit: audit, Logger: slog.New(slog.DiscardHandler),
+			e := newDirectoryEnv(t, b, scim.Config{Audit: audit,
 				Protected: func(_ context.Context, _ store.Scope, u *store.Resource) bool {
 					mu.Lock()
 					defer mu.Unlock()
@@ -43,17 +42,9 @@ func TestProtectedMembers(t *testing.T) {
 					told = append(told, e.Change+" "+e.User.ID)
 					assert.Nil(t, e.Tx, "told after the rollback")
 				}}})
-			require.NoError(t, err)
-			authn, err := directory.NewAuthenticator(b.dirs, directory.AuthOptions{Logger: slog.New(slog.DiscardHandler)})
-			require.NoError(t, err)
-			srv := httptest.NewServer(authn.Middleware(http.StripPrefix("/scim/v2", h)))
-			t.Cleanup(srv.Close)
-			d := &directory.Directory{Tenant: "acme", ID: "okta", Kind: directory.Okta}
-			require.NoError(t, b.dirs.CreateDirectory(ctx, d))
-			token, cred, err := directory.NewBearerToken(d.Scope(), "okta", nil)
-			require.NoError(t, err)
-			require.NoError(t, b.dirs.CreateCredential(ctx, cred))
-			c := tokenClient{t: t, base: srv.URL + "/scim/v2", token: token}
+			h := e.h
+			c := e.connect("acme", "okta", directory.Okta, directory.Settings{})
+			d := &directory.Directory{Tenant: "acme", ID: "okta"}
 
 			status, body := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": "owner@acme.example"})
 			require.Equal(t, http.StatusCreated, status)
