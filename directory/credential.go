@@ -30,9 +30,10 @@ const (
 	SigningSecret CredentialKind = "hmac"
 )
 
-// Credential is one secret a directory's IdP authenticates with. Its
-// secret is never stored: a bearer token is kept as its SHA-256, shown once
-// when NewBearerToken makes it.
+// Credential is one secret a directory's IdP authenticates with. A bearer
+// token is kept as its SHA-256 only, shown once when NewBearerToken makes
+// it; a signing secret is kept as it is (see SigningSecret). Neither is
+// ever encoded to JSON.
 type Credential struct {
 	// ID is the public key id, part of the token; the middleware finds
 	// the credential by it.
@@ -47,10 +48,10 @@ type Credential struct {
 	Scopes []string
 	// Hash is the SHA-256 of a bearer token. ListCredentials leaves it
 	// out.
-	Hash []byte
+	Hash []byte `json:"-"`
 	// Secret is the HMAC secret of a SigningSecret credential.
 	// ListCredentials leaves it out.
-	Secret []byte
+	Secret []byte `json:"-"`
 	// Created is set by the store. Expires, when set, ends the credential
 	// (a rotated credential expires at the end of the overlap); Revoked,
 	// when set, ended it at once.
@@ -152,6 +153,15 @@ func (c *Credential) Matches(token string) bool {
 	return c.Kind == BearerToken && len(c.Hash) == sha256.Size && subtle.ConstantTimeCompare(sum[:], c.Hash) == 1
 }
 
+// CheckEnd is what CredentialStore.EndCredential checks of its time: a
+// credential cannot end at the zero time.
+func CheckEnd(at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("%w: a credential cannot end at the zero time; pass the time it ends, such as time.Now()", ErrInvalid)
+	}
+	return nil
+}
+
 // Validate checks c's fields as a CredentialStore does before saving it.
 // The error wraps ErrInvalid.
 func (c *Credential) Validate() error {
@@ -202,7 +212,7 @@ type CredentialStore interface {
 	ListCredentials(ctx context.Context, scope store.Scope) ([]*Credential, error)
 	// EndCredential sets the credential's Revoked time (revoke true) or
 	// Expires time to at, unless it already ends earlier; ErrNotFound when
-	// the directory has no such credential.
+	// the directory has no such credential, ErrInvalid for a zero at.
 	EndCredential(ctx context.Context, scope store.Scope, id string, at time.Time, revoke bool) error
 	// TouchCredentials records when credentials were last used, and
 	// their directories last called, in one write: used maps key ids to
@@ -228,6 +238,9 @@ func Rotate(ctx context.Context, cs CredentialStore, scope store.Scope, id strin
 	}
 	if old == nil {
 		return "", nil, fmt.Errorf("%w: credential %s of %s", ErrNotFound, id, scope)
+	}
+	if !old.Usable(now) {
+		return "", nil, fmt.Errorf("%w: credential %s is revoked or expired; create a new one", ErrInvalid, id)
 	}
 	newCredential := NewBearerToken
 	if old.Kind == SigningSecret {

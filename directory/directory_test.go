@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/directory"
+	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
 )
 
@@ -91,4 +93,22 @@ func Example() {
 		fmt.Println(d.Tenant, d.ID, d.Kind, d.State, d.Version)
 	}
 	// Output: acme okta okta paused 2
+}
+
+// TestCredentialsNeverEncodeTheirSecrets: a credential encoded to JSON (an
+// admin API answering with it, a log line) carries neither hash nor secret.
+func TestCredentialsNeverEncodeTheirSecrets(t *testing.T) {
+	t.Parallel()
+	secret, c, err := directory.NewSigningSecret(store.Scope{Tenant: "acme", Directory: "okta"}, "relay", nil)
+	require.NoError(t, err)
+	raw, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), secret)
+	token, c, err := directory.NewBearerToken(store.Scope{Tenant: "acme", Directory: "okta"}, "okta", nil)
+	require.NoError(t, err)
+	raw, err = json.Marshal(c)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), token)
+	assert.NotContains(t, string(raw), "Hash")
+	assert.Contains(t, string(raw), c.ID)
 }

@@ -112,6 +112,7 @@ func credentialsEnd(t *testing.T, s Store) {
 	require.ErrorIs(t, s.EndCredential(ctx, scope("globex", "okta"), c.ID, sooner, true), directory.ErrNotFound,
 		"another directory's admin cannot end it")
 	require.ErrorIs(t, s.EndCredential(ctx, sc, "aaaaaaaaaaaaaaaaaaaa", sooner, true), directory.ErrNotFound)
+	require.ErrorIs(t, s.EndCredential(ctx, sc, c.ID, time.Time{}, true), directory.ErrInvalid, "no zero end")
 
 	require.NoError(t, s.EndCredential(ctx, sc, c.ID, later, false))
 	require.NoError(t, s.EndCredential(ctx, sc, c.ID, later.Add(time.Hour), false), "a later expiry changes nothing")
@@ -128,6 +129,12 @@ func credentialsEnd(t *testing.T, s Store) {
 	assert.True(t, sooner.Equal(got.Expires), "an earlier expiry wins")
 	assert.False(t, got.Revoked.IsZero())
 	assert.False(t, got.Usable(time.Now()))
+	require.ErrorIs(t, s.EndCredential(ctx, sc, c.ID, time.Time{}, true), directory.ErrInvalid)
+	got, _, err = s.LookupCredential(ctx, c.ID)
+	require.NoError(t, err)
+	assert.False(t, got.Usable(time.Now()), "still revoked")
+	_, _, err = directory.Rotate(ctx, s, sc, c.ID, time.Hour, time.Now())
+	require.ErrorIs(t, err, directory.ErrInvalid, "a revoked credential is not rotated into a valid one")
 }
 
 func credentialsTouch(t *testing.T, s Store) {
@@ -215,6 +222,16 @@ func credentialsSigningSecrets(t *testing.T, s Store) {
 	short.ID = "bbbbbbbbbbbbbbbbbbbb"
 	short.Secret = []byte("short")
 	require.ErrorIs(t, s.CreateCredential(ctx, short), directory.ErrInvalid)
+	binary := c.Clone()
+	binary.ID = "cccccccccccccccccccc"
+	binary.Secret = make([]byte, 256)
+	for i := range binary.Secret {
+		binary.Secret[i] = byte(i)
+	}
+	require.NoError(t, s.CreateCredential(ctx, binary), "any bytes make a secret")
+	got, _, err = s.LookupCredential(ctx, binary.ID)
+	require.NoError(t, err)
+	assert.Equal(t, binary.Secret, got.Secret)
 
 	newSecret, fresh, err := directory.Rotate(ctx, s, sc, c.ID, time.Hour, time.Now())
 	require.NoError(t, err)

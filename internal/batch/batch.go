@@ -15,8 +15,9 @@ import (
 // batch.
 type Writer[K comparable, V any] func(ctx context.Context, batch map[K]V) error
 
-// Batcher collects values and hands them to its Writer. It is safe for
-// concurrent use. The zero value is not usable; use New.
+// Batcher collects values and hands them to its Writer: a value noted is
+// written within one interval, whether or not more values follow. It is
+// safe for concurrent use. The zero value is not usable; use New.
 type Batcher[K comparable, V any] struct {
 	write    Writer[K, V]
 	newer    func(a, b V) bool // whether a should replace b
@@ -28,8 +29,10 @@ type Batcher[K comparable, V any] struct {
 	mu        sync.Mutex
 	pending   map[K]V
 	lastFlush time.Time
-	flushing  bool
-	bg        sync.WaitGroup
+	// writing is closed when the write in progress ends; nil when none.
+	writing chan struct{}
+	// timer writes what is pending when the interval ends; nil when none.
+	timer *time.Timer
 }
 
 // New returns a Batcher that writes with write at most once an interval.
@@ -40,46 +43,75 @@ func New[K comparable, V any](write Writer[K, V], newer func(a, b V) bool, inter
 	return &Batcher[K, V]{write: write, newer: newer, interval: interval, now: now, log: log, what: what, pending: map[K]V{}}
 }
 
-// Note records v for k, and starts writing the batch in the background
-// when the interval has passed since the last one (at once the first
-// time).
+// Note records v for k. The batch is written in the background at once
+// when the interval has passed since the last write, else when it ends.
 func (b *Batcher[K, V]) Note(k K, v V) {
-	at := b.now()
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if cur, ok := b.pending[k]; !ok || b.newer(v, cur) {
 		b.pending[k] = v
 	}
-	due := !b.flushing && at.Sub(b.lastFlush) >= b.interval
-	if due {
-		b.flushing = true
-		b.bg.Add(1)
+	if b.writing != nil || b.timer != nil {
+		return // the write in progress, or the timer, takes care of it
 	}
-	b.mu.Unlock()
-	if due {
-		go func() {
-			defer b.bg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := b.flush(ctx); err != nil {
-				b.log.Error("writing "+b.what+" failed", slog.Any("error", err))
-			}
-		}()
+	wait := b.interval - b.now().Sub(b.lastFlush)
+	if wait <= 0 {
+		b.startLocked()
+		return
 	}
+	b.timer = time.AfterFunc(wait, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.timer = nil
+		if b.writing == nil && len(b.pending) > 0 {
+			b.startLocked()
+		}
+	})
 }
 
-// Flush writes what is pending, after waiting for a background write in
-// progress.
+// startLocked starts a background write of the pending batch; b.mu is
+// held and no write is in progress.
+func (b *Batcher[K, V]) startLocked() {
+	done := make(chan struct{})
+	b.writing = done
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := b.writePending(ctx, done); err != nil {
+			b.log.Error("writing "+b.what+" failed", slog.Any("error", err))
+		}
+	}()
+}
+
+// Flush writes what is pending, after the write in progress, if any, has
+// ended; on shutdown, call it once nothing is noted any more. It stops the
+// timer.
 func (b *Batcher[K, V]) Flush(ctx context.Context) error {
-	b.bg.Wait()
-	b.mu.Lock()
-	b.flushing = true
-	b.mu.Unlock()
-	return b.flush(ctx)
+	for {
+		b.mu.Lock()
+		if b.timer != nil {
+			b.timer.Stop()
+			b.timer = nil
+		}
+		if w := b.writing; w != nil {
+			b.mu.Unlock()
+			select {
+			case <-w:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		b.writing = done
+		b.mu.Unlock()
+		return b.writePending(ctx, done)
+	}
 }
 
-// flush writes the pending batch; b.flushing is set by the caller and
-// cleared here. A failed batch is kept for the next one.
-func (b *Batcher[K, V]) flush(ctx context.Context) error {
+// writePending writes the pending batch and then closes done, the
+// b.writing its caller set. A failed batch is kept for the next one.
+func (b *Batcher[K, V]) writePending(ctx context.Context, done chan struct{}) error {
 	b.mu.Lock()
 	pending := b.pending
 	b.pending = map[K]V{}
@@ -97,6 +129,7 @@ func (b *Batcher[K, V]) flush(ctx context.Context) error {
 			}
 		}
 	}
-	b.lastFlush, b.flushing = b.now(), false
+	b.lastFlush, b.writing = b.now(), nil
+	close(done)
 	return err
 }

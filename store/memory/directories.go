@@ -248,6 +248,9 @@ func (ds *Directories) EndCredential(ctx context.Context, scope store.Scope, id 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := directory.CheckEnd(at); err != nil {
+		return err
+	}
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	c, ok := ds.creds[id]

@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/scimkit/scimkit/directory"
@@ -14,6 +17,15 @@ import (
 )
 
 const credentialColumns = "id, tenant, directory, kind, name, scopes, hash, secret, created, expires, revoked, last_used"
+
+// encodeSecret is a signing secret as the secret column keeps it: base64,
+// so that any bytes fit a text column; "" for none.
+func encodeSecret(secret []byte) string {
+	if len(secret) == 0 {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(secret)
+}
 
 // scanCredential reads one row of credentialColumns, then rest.
 func scanCredential(scan func(dest ...any) error, rest ...any) (*directory.Credential, error) {
@@ -36,7 +48,9 @@ func scanCredential(scan func(dest ...any) error, rest ...any) (*directory.Crede
 		c.Hash = raw
 	}
 	if secret != "" {
-		c.Secret = []byte(secret)
+		if c.Secret, err = base64.StdEncoding.DecodeString(secret); err != nil {
+			return nil, fmt.Errorf("sqlstore: credential %s secret: %w", c.ID, err)
+		}
 	}
 	c.Created, c.Expires, c.Revoked, c.LastUsed = fromMillis(created), fromMillis(expires), fromMillis(revoked), fromMillis(lastUsed)
 	return &c, nil
@@ -62,7 +76,7 @@ func (ds *Directories) CreateCredential(ctx context.Context, c *directory.Creden
 		b := s.query()
 		b.w("INSERT INTO ", s.t.credentials, " (", credentialColumns, ") VALUES (",
 			b.arg(c.ID), ", ", b.arg(c.Tenant), ", ", b.arg(c.Directory), ", ", b.arg(string(c.Kind)), ", ",
-			b.arg(c.Name), ", ", b.arg(string(scopes)), ", ", b.arg(hex.EncodeToString(c.Hash)), ", ", b.arg(string(c.Secret)), ", ",
+			b.arg(c.Name), ", ", b.arg(string(scopes)), ", ", b.arg(hex.EncodeToString(c.Hash)), ", ", b.arg(encodeSecret(c.Secret)), ", ",
 			b.arg(millis(created)), ", ", b.arg(millis(c.Expires)), ", ", b.arg(millis(c.Revoked)), ", 0) ON CONFLICT DO NOTHING")
 		res, err := run.exec(ctx, b.String(), b.args...)
 		if err != nil {
@@ -135,6 +149,9 @@ func (ds *Directories) ListCredentials(ctx context.Context, scope store.Scope) (
 // EndCredential revokes the credential or sets its expiry, keeping an
 // earlier end (directory.CredentialStore).
 func (ds *Directories) EndCredential(ctx context.Context, scope store.Scope, id string, at time.Time, revoke bool) error {
+	if err := directory.CheckEnd(at); err != nil {
+		return err
+	}
 	s := ds.s
 	col := "expires"
 	if revoke {
@@ -164,8 +181,12 @@ func (ds *Directories) TouchCredentials(ctx context.Context, used map[string]tim
 		return nil
 	}
 	s := ds.s
+	// In id order, so that two replicas writing overlapping batches take
+	// the rows' locks in one order and cannot deadlock.
+	ids := slices.Sorted(maps.Keys(used))
 	return s.inTxFunc(ctx, func(run *runner) error {
-		for id, at := range used {
+		for _, id := range ids {
+			at := used[id]
 			ms := millis(at)
 			b := s.query()
 			b.w("UPDATE ", s.t.credentials, " SET last_used = ", b.arg(ms), " WHERE id = ", b.arg(id), " AND last_used < ", b.arg(ms))

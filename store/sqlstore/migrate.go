@@ -119,7 +119,8 @@ var migrations = []migration{
 			PRIMARY KEY (tenant, id)
 		)`,
 		// Credentials of directories, found by key id; hash is the hex
-		// SHA-256 of the token, scopes a JSON array.
+		// SHA-256 of a bearer token, secret the base64 of a signing
+		// secret, scopes a JSON array.
 		`CREATE TABLE {p}credentials (
 			id TEXT PRIMARY KEY,
 			tenant TEXT{bytes} NOT NULL,
