@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/directory"
@@ -38,14 +41,17 @@ const disconnectPage = 200
 //     releases them (GroupReleased, UserReleased: keep the members),
 //     DeactivateMembers deactivates the users (UserDeactivated), and
 //     DeleteMembers deletes the groups, then the users; a user the app
-//     protects (Config.Protected) is released whatever the policy;
+//     protects (Config.Protected) is released instead of deleted, and left
+//     as it is instead of deactivated;
 //   - once nothing is left to do, Disconnection.Finished is set.
 //
 // It is resumable and idempotent: run again after an interruption (a
 // crash, a cancelled context, a hook that failed) it carries on with the
-// same policy, handling only what is left; run after it finished, it does
-// nothing. Asking for another policy than the one started gives
-// ErrDisconnectPolicy. A resource whose write fails (a hook refuses) does
+// same policy, handling only what is left; asking for another policy
+// before it finished gives ErrDisconnectPolicy. Run after it finished, it
+// starts anew with the policy given, which finds nothing to do unless the
+// directory was reconnected (its State set back to Active) and provisioned
+// since, or a request in flight when it started wrote after its sweep. A resource whose write fails (a hook refuses) does
 // not stop the others; the error joins each failure, and the next run
 // tries them again. The start is audited as operation "disconnect", with
 // the actor of ctx's auth.Principal when there is one (the app's admin).
@@ -59,11 +65,14 @@ func (h *Handler) Disconnect(ctx context.Context, scope store.Scope, policy dire
 	started := false
 	d, err := h.cfg.Directories.UpdateDirectory(ctx, scope, func(d *directory.Directory) error {
 		switch {
-		case d.Disconnection == nil:
+		case d.Disconnection == nil || !d.Disconnection.Finished.IsZero():
+			// A first disconnect, or one after the last finished (the
+			// directory was reconnected since, or a straggler appeared):
+			// a new one, with this policy.
 			d.Disconnection = &directory.Disconnection{Policy: policy, Started: h.cfg.Now()}
 			started = true
 		case d.Disconnection.Policy != policy:
-			return fmt.Errorf("%w: %s was disconnected with %q", ErrDisconnectPolicy, scope, d.Disconnection.Policy)
+			return fmt.Errorf("%w: %s is being disconnected with %q", ErrDisconnectPolicy, scope, d.Disconnection.Policy)
 		}
 		d.State = directory.Disconnected
 		return nil
@@ -79,53 +88,50 @@ func (h *Handler) Disconnect(ctx context.Context, scope store.Scope, policy dire
 		h.audit(ctx, store.AuditRecord{Scope: scope, Actor: actor, Operation: "disconnect", Status: http.StatusOK,
 			Events: []string{"directory.disconnected:" + string(policy)}})
 	}
-	if !d.Disconnection.Finished.IsZero() {
-		return 0, nil
-	}
 	ctx = directory.NewContext(ctx, d)
 	ctx = auth.NewContext(ctx, auth.Principal{Tenant: scope.Tenant, Directory: scope.Directory, CredentialID: DisconnectActor})
 
 	var n int
 	var failed []error
-	sweep := func(rt *document.Type, f *filter.Filter, opFor func(res *store.Resource) writeOp) {
+	sweep := func(rt *document.Type, f *filter.Filter, opFor func(res *store.Resource) (writeOp, bool)) {
 		k, errs := h.sweep(ctx, scope, rt, f, opFor)
 		n += k
 		failed = append(failed, errs...)
 	}
-	release := func(kind writeKind) func(res *store.Resource) writeOp {
-		return func(res *store.Resource) writeOp {
-			return writeOp{kind: kind, rt: h.rtOf(res.Type), id: res.ID, ifMatch: res.ETag(), status: http.StatusNoContent, cause: CauseDisconnect}
+	release := func(kind writeKind) func(res *store.Resource) (writeOp, bool) {
+		return func(res *store.Resource) (writeOp, bool) {
+			return writeOp{kind: kind, rt: h.rtOf(res.Type), id: res.ID, ifMatch: res.ETag(), status: http.StatusNoContent, cause: CauseDisconnect}, true
 		}
 	}
-	// A user the app protects (Config.Protected) is released, whatever
-	// the policy: SCIM may not deactivate or delete it.
-	orRelease := func(opFor func(res *store.Resource) writeOp) func(res *store.Resource) writeOp {
-		return func(res *store.Resource) writeOp {
-			if h.cfg.Protected != nil && h.cfg.Protected(ctx, scope, res) {
-				return release(opRelease)(res)
-			}
-			return opFor(res)
-		}
-	}
+	protected := func(res *store.Resource) bool { return h.cfg.Protected != nil && h.cfg.Protected(ctx, scope, res) }
 	switch policy {
 	case directory.KeepUnmanaged:
 		sweep(h.groups, nil, release(opRelease))
 		sweep(h.users, nil, release(opRelease))
 	case directory.DeleteMembers:
 		sweep(h.groups, nil, release(opDelete))
-		sweep(h.users, nil, orRelease(release(opDelete)))
+		// A user the app protects (Config.Protected) may not be deleted:
+		// it is released instead (the groups are gone already).
+		sweep(h.users, nil, func(res *store.Resource) (writeOp, bool) {
+			if protected(res) {
+				return release(opRelease)(res)
+			}
+			return release(opDelete)(res)
+		})
 	case directory.DeactivateMembers:
 		active, err := filter.Parse(`active eq true or not (active pr)`, h.users.FilterOptions...)
 		if err != nil {
 			return 0, fmt.Errorf("scim: disconnect filter: %w", err)
 		}
 		deactivate := []document.Op{document.ReplaceOp("active", false)}
-		sweep(h.users, active, orRelease(func(res *store.Resource) writeOp {
+		// A user the app protects may not be deactivated: it is left as
+		// it is, active and in its groups.
+		sweep(h.users, active, func(res *store.Resource) (writeOp, bool) {
 			return writeOp{kind: opPatch, rt: h.users, id: res.ID, ifMatch: res.ETag(), status: http.StatusOK, cause: CauseDisconnect,
 				compute: func(cur *store.Resource) (*document.Decoded, error) {
 					return h.users.ApplyPatch(cur, deactivate, document.Options{})
-				}}
-		}))
+				}}, !protected(res)
+		})
 	}
 	if len(failed) > 0 {
 		return n, errors.Join(failed...)
@@ -149,22 +155,40 @@ func (h *Handler) rtOf(typ store.ResourceType) *document.Type {
 	return h.users
 }
 
+// Limits of one sweep: a resource changed this many times while the sweep
+// tried to write it (412) counts as failed, and past maxSweepFailures
+// failures the sweep stops (a hook refusing everything), for the next run
+// to try again.
+const (
+	maxSweepRetries  = 3
+	maxSweepFailures = 1000
+)
+
 // sweep makes opFor's write for every resource of rt in scope that f
-// selects (all when nil), page by page, each write in its own
-// transaction, in creation order. A resource whose write fails is skipped
-// and its error returned; one changed meanwhile (412) or gone is looked at
-// again or dropped. It stops when ctx ends.
-func (h *Handler) sweep(ctx context.Context, scope store.Scope, rt *document.Type, f *filter.Filter, opFor func(*store.Resource) writeOp) (int, []error) {
-	n, skipped := 0, 0
+// selects (all when nil), each in its own transaction, in creation order,
+// until none is left. Handled resources leave the selection (deleted,
+// released, deactivated); the ones opFor skips (ok false) and the ones
+// whose write failed are excluded from it by id, so every page starts at
+// the selection's front and nothing is passed over or tried twice in one
+// run. A resource changed meanwhile (412) is tried again, up to
+// maxSweepRetries times. It returns how many it wrote and the failures.
+func (h *Handler) sweep(ctx context.Context, scope store.Scope, rt *document.Type, f *filter.Filter, opFor func(*store.Resource) (writeOp, bool)) (int, []error) {
+	n := 0
 	var failed []error
+	excluded := map[string]bool{}
+	retries := map[string]int{}
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, append(failed, fmt.Errorf("scim: %s stopped: %w", scope, err))
 		}
-		// Handled resources leave the selection (deleted, released or
-		// deactivated), and failed ones stay at its front: the next page
-		// starts after them.
-		page, err := h.store.List(ctx, scope, rt.Kind, store.Query{Filter: f, StartIndex: 1 + skipped, Count: disconnectPage, ExcludeMembers: true})
+		if len(failed) >= maxSweepFailures {
+			return n, append(failed, fmt.Errorf("scim: %s: stopped after %d failures", scope, len(failed)))
+		}
+		sel, err := h.selection(rt, f, excluded)
+		if err != nil {
+			return n, append(failed, err)
+		}
+		page, err := h.store.List(ctx, scope, rt.Kind, store.Query{Filter: sel, StartIndex: 1, Count: disconnectPage, ExcludeMembers: true})
 		if err != nil {
 			return n, append(failed, fmt.Errorf("scim: listing %s of %s: %w", rt.Endpoint, scope, err))
 		}
@@ -175,19 +199,51 @@ func (h *Handler) sweep(ctx context.Context, scope store.Scope, rt *document.Typ
 			if ctx.Err() != nil {
 				break
 			}
-			_, err := h.write(ctx, scope, opFor(res))
+			op, ok := opFor(res)
+			if !ok {
+				excluded[res.ID] = true
+				continue
+			}
+			_, err := h.write(ctx, scope, op)
 			switch {
-			case err == nil:
-				n++
-			case errors.Is(err, store.ErrNotFound), isPreconditionFailed(err):
-				// Gone, or changed since listed: the next page sees it as
-				// it is now.
+			case err == nil, errors.Is(err, store.ErrNotFound):
+				if err == nil {
+					n++
+				}
+			case isPreconditionFailed(err) && retries[res.ID] < maxSweepRetries:
+				retries[res.ID]++ // changed since listed: the next page has it as it is now
 			default:
 				h.log.ErrorContext(ctx, "scim: disconnect", slog.String("scope", scope.String()),
 					slog.String("resource", rt.Name+"/"+res.ID), slog.Any("error", err))
 				failed = append(failed, fmt.Errorf("scim: %s %s: %w", rt.Name, res.ID, err))
-				skipped++
+				excluded[res.ID] = true
 			}
 		}
 	}
+}
+
+// selection is f without the excluded ids: f and not (id eq ... or ...).
+func (h *Handler) selection(rt *document.Type, f *filter.Filter, excluded map[string]bool) (*filter.Filter, error) {
+	if len(excluded) == 0 {
+		return f, nil
+	}
+	terms := make([]string, 0, len(excluded))
+	for _, id := range slices.Sorted(maps.Keys(excluded)) {
+		eq, err := filter.Equal("id", id, rt.FilterOptions...)
+		if err != nil {
+			return nil, fmt.Errorf("scim: id %q: %w", filter.Excerpt(id), err)
+		}
+		terms = append(terms, eq.String())
+	}
+	text := "not (" + strings.Join(terms, " or ") + ")"
+	if f != nil {
+		text = "(" + f.String() + ") and " + text
+	}
+	// Longer than a client's filter may be: the last option raises the
+	// type's length limit for it.
+	sel, err := filter.Parse(text, append(slices.Clone(rt.FilterOptions), filter.WithMaxLength(1<<22))...)
+	if err != nil {
+		return nil, fmt.Errorf("scim: sweep filter: %w", err)
+	}
+	return sel, nil
 }

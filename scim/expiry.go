@@ -103,7 +103,9 @@ func (h *Handler) ExpireDeactivated(ctx context.Context, scope store.Scope) (int
 		return 0, err
 	}
 	grace := pol.settings.DeactivationGracePeriod
-	if grace <= 0 {
+	if grace <= 0 || (pol.dir != nil && pol.dir.State == directory.Paused) {
+		// No grace period; or a paused directory, whose data is kept as
+		// it is until it is active again.
 		return 0, nil
 	}
 	if pol.dir != nil {

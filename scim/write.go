@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/jsonenc"
@@ -82,6 +83,12 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 	var result *store.Resource
 	err := h.store.Update(ctx, scope, func(ctx context.Context, tx store.Tx) error {
 		origin.Tx = tx
+		if d := op.policy.dir; d != nil && d.State != directory.Active && op.cause == CauseRequest {
+			// Whatever credential let the request in (a static token, a
+			// signed key): a paused or disconnected directory takes no
+			// client's changes. Its own expiry and disconnect go on.
+			return errorf(http.StatusForbidden, "", "directory %s is %s and accepts no changes", scope, d.State)
+		}
 		var cur *store.Resource
 		if op.kind != opCreate {
 			var err error
