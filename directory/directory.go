@@ -99,7 +99,8 @@ type Settings struct {
 	// hooks for new members and new team memberships.
 	DefaultRole           string `json:"defaultRole,omitempty"`
 	DefaultTeamPermission string `json:"defaultTeamPermission,omitempty"`
-	// Notifications turns change notifications for this directory on.
+	// Notifications says whether the customer wants to be notified of
+	// this directory's changes; hooks read it in Origin.Settings.
 	Notifications bool `json:"notifications,omitempty"`
 	// Profile, when set, replaces the Profile of the directory's Kind.
 	Profile *Profile `json:"profile,omitempty"`

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/scimkit/scimkit/auth"
-	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/document"
 	"github.com/scimkit/scimkit/internal/scimerr"
@@ -88,17 +87,13 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	// The directory's policy is read once, then found in the context by
-	// every operation's write.
+	// The directory's policy is read once, for every operation.
 	pol, err := h.policyFor(r.Context(), scope)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	if pol.dir != nil {
-		r = r.WithContext(directory.NewContext(r.Context(), pol.dir))
-	}
-	h.runBulk(r, scope, ops, failOnErrors)
+	h.runBulk(r, target{scope, pol}, ops, failOnErrors)
 	results := make([]any, 0, len(ops))
 	for _, op := range ops {
 		if op.result != nil {
@@ -170,7 +165,8 @@ func (h *Handler) parseBulk(body map[string]any) ([]*bulkOp, int, error) {
 
 // runBulk processes the operations, each once its bulkId references can
 // be resolved, in request order otherwise.
-func (h *Handler) runBulk(r *http.Request, scope store.Scope, ops []*bulkOp, failOnErrors int) {
+func (h *Handler) runBulk(r *http.Request, tg target, ops []*bulkOp, failOnErrors int) {
+	scope := tg.scope
 	byBulkID := map[string]*bulkOp{}
 	for _, op := range ops {
 		if op.bulkID != "" && op.method == http.MethodPost {
@@ -198,7 +194,7 @@ func (h *Handler) runBulk(r *http.Request, scope store.Scope, ops []*bulkOp, fai
 			case refsFailed:
 				h.refuseBulk(r, scope, op, badRequest(typeInvalidValue, "a bulkId this operation refers to was not created"))
 			default:
-				h.execBulk(r, scope, op, byBulkID)
+				h.execBulk(r, tg, op, byBulkID)
 			}
 			progressed = true
 			finish(op)
@@ -220,7 +216,7 @@ func (h *Handler) runBulk(r *http.Request, scope store.Scope, ops []*bulkOp, fai
 			continue
 		}
 		if h.stripCircularMembers(op, byBulkID) {
-			h.execBulk(r, scope, op, byBulkID)
+			h.execBulk(r, tg, op, byBulkID)
 			finish(op)
 			if !op.failed && len(op.deferred) > 0 {
 				deferred = append(deferred, op)
@@ -237,7 +233,7 @@ func (h *Handler) runBulk(r *http.Request, scope store.Scope, ops []*bulkOp, fai
 		if stop() {
 			return
 		}
-		h.addDeferredMembers(r, scope, op, byBulkID)
+		h.addDeferredMembers(r, tg, op, byBulkID)
 		if op.failed {
 			errorsSeen++
 		}
@@ -365,7 +361,8 @@ func (h *Handler) stripCircularMembers(op *bulkOp, byBulkID map[string]*bulkOp) 
 // the group created without them is deleted again through the write path
 // (hooks and audit included), so a failed POST leaves no half-made group
 // behind for the client's retry to collide with.
-func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bulkOp, byBulkID map[string]*bulkOp) {
+func (h *Handler) addDeferredMembers(r *http.Request, tg target, op *bulkOp, byBulkID map[string]*bulkOp) {
+	scope := tg.scope
 	members := substitute(op.deferred, byBulkID).([]any)
 	var err error
 	for _, m := range members {
@@ -379,7 +376,7 @@ func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bul
 	var res *store.Resource
 	if err == nil {
 		patch := []document.Op{document.AddOp("members", members)}
-		res, err = h.write(r.Context(), scope, writeOp{kind: opPatch, rt: h.groups, id: op.created, status: http.StatusOK,
+		res, err = h.write(r.Context(), scope, writeOp{kind: opPatch, rt: h.groups, id: op.created, status: http.StatusOK, policy: tg.policy,
 			compute: func(cur *store.Resource) (*document.Decoded, error) {
 				return h.groups.ApplyPatch(cur, patch, document.Options{})
 			}})
@@ -388,7 +385,7 @@ func (h *Handler) addDeferredMembers(r *http.Request, scope store.Scope, op *bul
 		op.result["version"] = res.ETag()
 		return
 	}
-	if _, derr := h.write(r.Context(), scope, writeOp{kind: opDelete, rt: h.groups, id: op.created,
+	if _, derr := h.write(r.Context(), scope, writeOp{kind: opDelete, rt: h.groups, id: op.created, policy: tg.policy,
 		status: http.StatusNoContent}); derr != nil && !errors.Is(derr, store.ErrNotFound) {
 		// The group stays; say so rather than pretend the POST failed.
 		h.log.ErrorContext(r.Context(), "scim: bulk: undoing a circular group POST", "id", op.created, "error", derr)
@@ -424,7 +421,8 @@ func (h *Handler) bulkTarget(path string) (*document.Type, string, error) {
 
 // execBulk runs one operation through the write path and records its
 // result.
-func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBulkID map[string]*bulkOp) {
+func (h *Handler) execBulk(r *http.Request, tg target, op *bulkOp, byBulkID map[string]*bulkOp) {
+	scope := tg.scope
 	path := op.path
 	if i := strings.Index(path, bulkIDPrefix); i >= 0 {
 		// "/Users/bulkId:qwerty" names the resource a POST created.
@@ -464,9 +462,7 @@ func (h *Handler) execBulk(r *http.Request, scope store.Scope, op *bulkOp, byBul
 			err = errorf(http.StatusForbidden, "", "the credential lacks the scope %s", need)
 		}
 	}
-	if err == nil {
-		wop.policy, err = h.policyFor(r.Context(), scope)
-	}
+	wop.policy = tg.policy
 	if err == nil && op.method != http.MethodDelete {
 		body, isObj := data.(map[string]any)
 		if !isObj {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/scimkit/scimkit/directory"
@@ -59,7 +60,8 @@ func (h *Handler) noteFailure(pol *policy, rec store.AuditRecord) {
 	}
 	detail := fmt.Sprintf("%s %s %s: %d %s", rec.Operation, rec.ResourceType, rec.ResourceID, rec.Status, rec.Error)
 	if len(detail) > directory.MaxErrorLen {
-		detail = detail[:directory.MaxErrorLen]
+		// Cut at a character boundary: the record keeps valid UTF-8.
+		detail = strings.ToValidUTF8(detail[:directory.MaxErrorLen], "")
 	}
 	h.lastErrors.Note(rec.Scope, lastError{at: h.cfg.Now(), detail: detail})
 }

@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,11 +15,12 @@ import (
 const managedBatch = 50
 
 // Managed reports whether a user with userName (compared ignoring case,
-// as SCIM compares userName) is provisioned by one of tenant's
-// directories, and returns it and its scope: an app refuses manual edits
-// of such members ("all users must be managed through SCIM"). The
-// directories are those of Config.Directories; without it, the scope
-// {tenant, ""} is the only one.
+// as SCIM compares userName) is provisioned for tenant, and returns it and
+// its scope: an app refuses manual edits of such members ("all users must
+// be managed through SCIM"). It looks in the scope {tenant, ""} (static
+// credentials without a directory) and in every directory of the tenant
+// in Config.Directories that is not disconnected: a disconnected
+// directory manages nobody any more.
 func (h *Handler) Managed(ctx context.Context, tenant, userName string) (*store.Resource, store.Scope, bool, error) {
 	found, err := h.findUsers(ctx, tenant, []string{userName})
 	if err != nil {
@@ -96,12 +96,13 @@ func (h *Handler) findUsers(ctx context.Context, tenant string, userNames []stri
 	return found, nil
 }
 
-// scopesOf lists the scopes of tenant's directories.
+// scopesOf lists the scopes that can provision tenant's members: the
+// tenant's own scope and its directories that are not disconnected.
 func (h *Handler) scopesOf(ctx context.Context, tenant string) ([]store.Scope, error) {
+	out := []store.Scope{{Tenant: tenant}}
 	if h.cfg.Directories == nil {
-		return []store.Scope{{Tenant: tenant}}, nil
+		return out, nil
 	}
-	var out []store.Scope
 	q := directory.ListQuery{Tenant: tenant}
 	for {
 		page, err := h.cfg.Directories.ListDirectories(ctx, q)
@@ -109,15 +110,14 @@ func (h *Handler) scopesOf(ctx context.Context, tenant string) ([]store.Scope, e
 			return nil, fmt.Errorf("scim: listing %s's directories: %w", tenant, err)
 		}
 		for _, d := range page.Directories {
-			out = append(out, d.Scope())
+			if d.State != directory.Disconnected && d.ID != "" {
+				out = append(out, d.Scope())
+			}
 		}
 		if page.Next == "" {
 			break
 		}
 		q.After = page.Next
-	}
-	if len(out) == 0 {
-		return nil, errors.New("scim: tenant " + tenant + " has no directory")
 	}
 	return out, nil
 }

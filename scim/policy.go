@@ -19,6 +19,13 @@ type policy struct {
 	profile  directory.Profile
 }
 
+// target is where a request writes: its scope and the policy it follows
+// there.
+type target struct {
+	scope  store.Scope
+	policy *policy
+}
+
 // documentOptions are the document engine's options for the profile.
 func (p *policy) documentOptions() document.Options {
 	return document.Options{RemoveListed: p.profile.RemoveListedValues, CreateOnFilterMiss: p.profile.CreateOnFilterMiss}

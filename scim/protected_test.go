@@ -112,7 +112,7 @@ func TestManagedMembers(t *testing.T) {
 				Logger: slog.New(slog.DiscardHandler)})
 			require.NoError(t, err)
 			create := func(sc store.Scope, userName string) {
-				if _, err := b.dirs.Directory(ctx, sc); err != nil {
+				if _, err := b.dirs.Directory(ctx, sc); err != nil && sc.Directory != "" {
 					require.NoError(t, b.dirs.CreateDirectory(ctx, &directory.Directory{Tenant: sc.Tenant, ID: sc.Directory, Kind: directory.Okta}))
 				}
 				require.NoError(t, b.store.Update(ctx, sc, func(ctx context.Context, tx store.Tx) error {
@@ -133,6 +133,14 @@ func TestManagedMembers(t *testing.T) {
 			_, _, ok, err = h.Managed(ctx, "acme", "cat@acme.example")
 			require.NoError(t, err)
 			assert.False(t, ok, "another tenant's user")
+			create(store.Scope{Tenant: "acme"}, "dan@acme.example")
+			_, sc, ok, err = h.Managed(ctx, "acme", "dan@acme.example")
+			require.NoError(t, err)
+			assert.True(t, ok, "provisioned without a directory, by a static credential")
+			assert.Equal(t, store.Scope{Tenant: "acme"}, sc)
+			_, _, ok, err = h.Managed(ctx, "nobody", "dan@acme.example")
+			require.NoError(t, err)
+			assert.False(t, ok, "a tenant without directories manages nobody")
 
 			var names []string
 			for i := range 120 {
@@ -145,6 +153,12 @@ func TestManagedMembers(t *testing.T) {
 			assert.NotContains(t, unmanaged, "Ann@acme.example")
 			assert.NotContains(t, unmanaged, "ben@acme.example")
 			assert.Contains(t, unmanaged, "cat@acme.example")
+
+			_, err = b.dirs.UpdateDirectory(ctx, entra, func(d *directory.Directory) error { d.State = directory.Disconnected; return nil })
+			require.NoError(t, err)
+			_, _, ok, err = h.Managed(ctx, "acme", "ben@acme.example")
+			require.NoError(t, err)
+			assert.False(t, ok, "a disconnected directory manages nobody")
 		})
 	}
 }

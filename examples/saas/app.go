@@ -28,6 +28,9 @@ type app struct {
 	audit *sqlstore.AuditSink
 	dirs  *sqlstore.Directories
 	authn *directory.Authenticator
+	// grace is the deactivation grace period of directories connected at
+	// runtime (-grace).
+	grace time.Duration
 	log   *slog.Logger
 	mux   *http.ServeMux
 	scim  *scim.Handler
@@ -46,6 +49,16 @@ type options struct {
 	// and its memberships, unlinked from SCIM; scim.RemoveMembers ends
 	// the memberships and deletes the team.
 	groupDeletion scim.GroupDeletion
+}
+
+// flush writes what the SCIM side keeps to write in batches (credentials'
+// last use, directories' last errors). Call it after the server stopped.
+func (a *app) flush(logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := errors.Join(a.authn.Flush(ctx), a.scim.Flush(ctx)); err != nil {
+		logger.Error("saas: writing batched state", slog.Any("error", err))
+	}
 }
 
 // ServeHTTP serves SCIM and the app's routes.
@@ -71,7 +84,7 @@ func newApp(ctx context.Context, st *sqlstore.Store, tokenHash string, logger *s
 	if err := migrate(ctx, st.DB()); err != nil {
 		return nil, err
 	}
-	a := &app{db: st.DB(), audit: st.AuditSink(), dirs: st.Directories(), log: logger, mux: http.NewServeMux()}
+	a := &app{db: st.DB(), audit: st.AuditSink(), dirs: st.Directories(), log: logger, mux: http.NewServeMux(), grace: opts.grace}
 
 	// Tokens of directories connected at runtime (POST /admin/directories)
 	// are looked up in the database at each request; the start-up token

@@ -25,9 +25,10 @@ func (a *app) connectDirectory(w http.ResponseWriter, r *http.Request, _ *member
 		return
 	}
 	d := &directory.Directory{ID: body.ID, Kind: body.Kind, Name: body.Name,
-		// Members the IdP provisions start as "member"; an admin raises
-		// them in the app. Deactivated members are kept 30 days.
-		Settings: directory.Settings{DefaultRole: "member", DeactivationGracePeriod: 30 * 24 * time.Hour}}
+		// Members the IdP provisions start as "member" (the provisioning
+		// hook reads it); an admin raises them in the app. Deactivated
+		// members are kept for -grace.
+		Settings: directory.Settings{DefaultRole: "member", DeactivationGracePeriod: a.grace}}
 	err := a.dirs.CreateDirectory(r.Context(), d)
 	switch {
 	case errors.Is(err, directory.ErrInvalid):
@@ -48,6 +49,7 @@ func (a *app) connectDirectory(w http.ResponseWriter, r *http.Request, _ *member
 		a.fail(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // the token is shown once, and never cached
 	writeJSON(w, http.StatusCreated, map[string]any{"id": d.ID, "kind": d.Kind, "state": d.State,
 		"scimBaseURL": "http://" + r.Host + "/scim/v2", "token": token})
 }
@@ -55,10 +57,18 @@ func (a *app) connectDirectory(w http.ResponseWriter, r *http.Request, _ *member
 // listDirectories lists the organisation's directories with their
 // credentials (never a secret) and when each was last used.
 func (a *app) listDirectories(w http.ResponseWriter, r *http.Request, _ *member) {
-	page, err := a.dirs.ListDirectories(r.Context(), directory.ListQuery{})
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	var dirs []*directory.Directory
+	for q := (directory.ListQuery{}); ; {
+		page, err := a.dirs.ListDirectories(r.Context(), q)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		dirs = append(dirs, page.Directories...)
+		if page.Next == "" {
+			break
+		}
+		q.After = page.Next
 	}
 	type credential struct {
 		ID       string    `json:"id"`
@@ -67,7 +77,7 @@ func (a *app) listDirectories(w http.ResponseWriter, r *http.Request, _ *member)
 		LastUsed time.Time `json:"lastUsed,omitzero"`
 	}
 	out := []map[string]any{}
-	for _, d := range page.Directories {
+	for _, d := range dirs {
 		creds, err := a.dirs.ListCredentials(r.Context(), store.Scope{Directory: d.ID})
 		if err != nil {
 			a.fail(w, r, err)

@@ -93,8 +93,14 @@ func (h *hooks) UserProvisioned(ctx context.Context, e *scim.UserProvisioned) er
 		return nil
 	}
 	email := primaryEmail(u)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO app_members (email, name, role, active, scim_id) VALUES (?, ?, 'member', ?, ?)`,
-		email, fullName(u), u.Active(), u.ID); err != nil {
+	// The role new members get is the directory's setting, "member" by
+	// default.
+	role := e.Settings.DefaultRole
+	if role == "" {
+		role = "member"
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO app_members (email, name, role, active, scim_id) VALUES (?, ?, ?, ?, ?)`,
+		email, fullName(u), role, u.Active(), u.ID); err != nil {
 		return err
 	}
 	h.log.InfoContext(ctx, "acme: member provisioned", "email", email, "scim_id", u.ID)

@@ -54,6 +54,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/scimkit/scimkit/auth"
@@ -88,7 +89,7 @@ func main() {
 
 func run(addr, dbPath string, opts options) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	token := os.Getenv("SCIMKIT_TOKEN")
@@ -109,9 +110,10 @@ func run(addr, dbPath string, opts options) error {
 	if err != nil {
 		return err
 	}
-	// Last-used times of directory tokens are written in batches: write
-	// the last one on the way out.
-	defer func() { _ = handler.authn.Flush(context.Background()) }()
+	// Last-used times of directory tokens, and directories' last errors,
+	// are written in batches: write the last ones on the way out, once
+	// the server has stopped taking requests.
+	defer handler.flush(logger)
 	go expireEvery(ctx, handler, time.Minute, logger)
 	demoUser, err := freeDemoEmail(ctx, st.DB())
 	if err != nil {
