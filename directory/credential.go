@@ -57,7 +57,7 @@ type Credential struct {
 	// when set, ended it at once.
 	Created, Expires, Revoked time.Time
 	// LastUsed is when a request last authenticated with it, recorded in
-	// batches (minutes late at most); zero for never.
+	// batches (at most AuthOptions.TouchInterval late); zero for never.
 	LastUsed time.Time
 }
 
