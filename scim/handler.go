@@ -172,6 +172,16 @@ type Config struct {
 	// Logger receives request failures the client is not told the cause of.
 	// Default: slog.Default().
 	Logger *slog.Logger
+	// LogRequests logs every request to Logger when it ends (info level,
+	// error for a 5xx): tenant, directory, credential, method,
+	// operation, resource type, status and duration.
+	LogRequests bool
+	// Observe, when set, is called with every request when it ends, for
+	// metrics: count requests and record latency by Operation and Status
+	// with Prometheus, OpenTelemetry or anything else; the library imports
+	// none of them. It runs on the request's goroutine, so it must be
+	// quick.
+	Observe func(ctx context.Context, info RequestInfo)
 }
 
 // AuthenticationScheme describes one way clients authenticate, as listed in
@@ -282,6 +292,15 @@ func scopeFromPrincipal(r *http.Request) (store.Scope, error) {
 // ServeHTTP routes a SCIM request. Paths are relative to the mount point:
 // mount with http.StripPrefix.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Observe != nil || h.cfg.LogRequests {
+		h.observe(w, r)
+		return
+	}
+	h.serve(w, r)
+}
+
+// serve answers the request (ServeHTTP).
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
