@@ -3,6 +3,7 @@ package scim_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +19,7 @@ import (
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
+	"github.com/scimkit/scimkit/store/sqlstore"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 )
 
@@ -43,11 +46,11 @@ type response struct {
 	raw    string
 }
 
+// newClient serves a handler of cfg, which must name its Store (tests that
+// run on every store get one from storeKind.newClient).
 func newClient(t *testing.T, cfg scim.Config) *client {
 	t.Helper()
-	if cfg.Store == nil {
-		cfg.Store = testStore(t)
-	}
+	require.NotNil(t, cfg.Store, "newClient needs a store: run the test with everyStore and use storeKind.newClient")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,9 +61,16 @@ func newClient(t *testing.T, cfg scim.Config) *client {
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := serve(t, mux)
 	return &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
+}
+
+// serve serves h on a real HTTP server until t ends.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // do sends a request; body may be a string (sent as is) or any value
@@ -192,24 +202,115 @@ func memberIDs(group map[string]any) []string {
 	return out
 }
 
-func storeForTest() *memory.Store { return memory.New() }
-
 func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
 
-// testStore returns the store the HTTP suite runs on: memory by default, or
-// the one SCIMKIT_TEST_STORE names (sqlite, postgres), so CI runs the whole
-// suite against every store.
-func testStore(t *testing.T) store.Store {
-	switch os.Getenv("SCIMKIT_TEST_STORE") {
-	case "", "memory":
-		return memory.New()
-	case "sqlite":
-		return sqlstoretest.SQLite(t)
-	case "postgres":
-		s, _ := sqlstoretest.Postgres(t)
-		return s
-	default:
-		t.Fatalf("unknown SCIMKIT_TEST_STORE %q", os.Getenv("SCIMKIT_TEST_STORE"))
-		return nil
+// storeKind is one of the stores the HTTP suite runs on. Every test that
+// does not bring a store of its own runs once per kind, through everyStore.
+type storeKind string
+
+const (
+	memoryStore   storeKind = "memory"
+	sqliteStore   storeKind = "sqlite"
+	postgresStore storeKind = "postgres"
+)
+
+// storeKinds are the kinds everyStore runs a test on, in this order.
+var storeKinds = []storeKind{memoryStore, sqliteStore, postgresStore}
+
+// pgSchemas lends the suite's PostgreSQL stores their schemas, migrated
+// once and emptied between tests; TestMain drops them.
+var pgSchemas = sqlstoretest.NewSchemas()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pgSchemas.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
 	}
+	os.Exit(code)
+}
+
+// everyStore runs body once per store kind: memory, SQLite, and PostgreSQL
+// when SCIMKIT_POSTGRES_DSN is set (that subtest is skipped otherwise,
+// saying so), as parallel subtests named by kind. The body opens fresh,
+// empty stores of its kind with sk.open or through sk.newClient.
+func everyStore(t *testing.T, body func(t *testing.T, sk storeKind)) {
+	t.Helper()
+	onStores(t, true, body)
+}
+
+// everyStoreInTurn is everyStore with the stores one after another, for a
+// test that must not run in parallel with anything: one that bounds the
+// time or the memory (runtime.MemStats counts every goroutine's) of
+// requests. Such a test does not call t.Parallel either.
+func everyStoreInTurn(t *testing.T, body func(t *testing.T, sk storeKind)) {
+	t.Helper()
+	onStores(t, false, body)
+}
+
+func onStores(t *testing.T, parallel bool, body func(t *testing.T, sk storeKind)) {
+	t.Helper()
+	for _, sk := range storeKinds {
+		t.Run(string(sk), func(t *testing.T) {
+			if parallel {
+				t.Parallel()
+			}
+			if sk == postgresStore {
+				sqlstoretest.PostgresDSN(t) // skips, naming the variable, when unset
+			}
+			body(t, sk)
+		})
+	}
+}
+
+// storeOption configures a store storeKind.open opens.
+type storeOption func(*storeOptions)
+
+type storeOptions struct {
+	now func() time.Time
+}
+
+// withClock makes the store take its timestamps (meta.created and
+// meta.lastModified) from now.
+func withClock(now func() time.Time) storeOption {
+	return func(o *storeOptions) { o.now = now }
+}
+
+// open returns a new, empty store of kind sk, closed when t ends.
+func (sk storeKind) open(t *testing.T, opts ...storeOption) store.Store {
+	t.Helper()
+	var o storeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var memOpts []memory.Option
+	var sqlOpts []sqlstore.Option
+	if o.now != nil {
+		memOpts = append(memOpts, memory.WithClock(o.now))
+		sqlOpts = append(sqlOpts, sqlstore.WithClock(o.now))
+	}
+	switch sk {
+	case memoryStore:
+		return memory.New(memOpts...)
+	case sqliteStore:
+		return sqlstoretest.SQLite(t, sqlOpts...)
+	case postgresStore:
+		s, _ := pgSchemas.Postgres(t, sqlOpts...)
+		return s
+	}
+	t.Fatalf("unknown store kind %q", sk)
+	return nil
+}
+
+// durable reports whether sk writes to disk, committing every change:
+// tests whose size a durable store would make slow scale down on one.
+func (sk storeKind) durable() bool { return sk != memoryStore }
+
+// newClient is newClient with a new store of kind sk unless cfg has one.
+func (sk storeKind) newClient(t *testing.T, cfg scim.Config) *client {
+	t.Helper()
+	if cfg.Store == nil {
+		cfg.Store = sk.open(t)
+	}
+	return newClient(t, cfg)
 }

@@ -9,16 +9,19 @@ import (
 )
 
 // TestIdPScenarios replays every IdP's documented conversation (package
-// scimtest) against the handler on the store SCIMKIT_TEST_STORE selects, so
-// CI runs them on memory, SQLite and PostgreSQL. Entra ID's run with its
-// IdP profile, the others with the RFC's.
+// scimtest) against the handler on every store: memory, SQLite and
+// PostgreSQL. Entra ID's run with its IdP profile, the others with the
+// RFC's.
 func TestIdPScenarios(t *testing.T) {
-	entra := newClient(t, scim.Config{IdPProfile: directory.Entra.Profile()})
-	scimtest.Run(t, entra.base, scimtest.Options{Client: entra.srv.Client()}, scimtest.Entra()...)
-	c := newClient(t, scim.Config{})
-	var others []scimtest.Scenario
-	for _, f := range []func() []scimtest.Scenario{scimtest.Okta, scimtest.Google, scimtest.OneLogin, scimtest.JumpCloud, scimtest.Keycloak, scimtest.Generic} {
-		others = append(others, f()...)
-	}
-	scimtest.Run(t, c.base, scimtest.Options{Client: c.srv.Client()}, others...)
+	t.Parallel()
+	everyStore(t, func(t *testing.T, sk storeKind) {
+		entra := sk.newClient(t, scim.Config{IdPProfile: directory.Entra.Profile()})
+		scimtest.Run(t, entra.base, scimtest.Options{Client: entra.srv.Client()}, scimtest.Entra()...)
+		c := sk.newClient(t, scim.Config{})
+		var others []scimtest.Scenario
+		for _, f := range []func() []scimtest.Scenario{scimtest.Okta, scimtest.Google, scimtest.OneLogin, scimtest.JumpCloud, scimtest.Keycloak, scimtest.Generic} {
+			others = append(others, f()...)
+		}
+		scimtest.Run(t, c.base, scimtest.Options{Client: c.srv.Client()}, others...)
+	})
 }

@@ -28,6 +28,7 @@ func vandalise(_ context.Context, e *scim.UserUpdated) error {
 // (store.ViewReader); whatever hooks do to what they are given must still
 // never reach the store.
 func TestHooksCannotChangeWhatIsStored(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, scim.Config{Store: memory.New(), Hooks: &scim.Hooks{UserUpdated: vandalise}})
 	id := c.must(http.StatusCreated, "POST", "/Users", fullUser()).body["id"].(string)
 	c.must(http.StatusOK, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{patchURN},
@@ -48,6 +49,7 @@ func TestHooksCannotChangeWhatIsStored(t *testing.T) {
 // sub-attributes must not write into what it read: with the memory
 // store's views that would be the stored resource itself.
 func TestProjectionsNeverChangeWhatIsStored(t *testing.T) {
+	t.Parallel()
 	const urn = "urn:example:params:scim:schemas:extension:roles:2.0:User"
 	ext := schema.Schema{ID: urn, Name: "Roles", Attributes: []schema.Attribute{
 		{Name: "roles", MultiValued: true},
@@ -76,6 +78,7 @@ func TestProjectionsNeverChangeWhatIsStored(t *testing.T) {
 // The same, concurrently: under -race a projection writing into a shared
 // map, however harmlessly, is a data race with the readers encoding it.
 func TestConcurrentProjectionsAndReads(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, scim.Config{Store: memory.New()})
 	id := c.must(http.StatusCreated, "POST", "/Users", fullUser()).body["id"].(string)
 	var wg sync.WaitGroup
@@ -117,6 +120,7 @@ func (r redacting) List(ctx context.Context, scope store.Scope, typ store.Resour
 }
 
 func TestWrapperEmbeddingAViewReaderKeepsItsReads(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, scim.Config{Store: redacting{memory.New()}})
 	user := fullUser()
 	user["title"] = "Secret Agent"
