@@ -54,6 +54,8 @@ type hostileEnv struct {
 	// read counts the request body bytes the handler consumed, below its
 	// http.MaxBytesReader.
 	read atomic.Int64
+	// handlers counts the requests being handled.
+	handlers sync.WaitGroup
 }
 
 type countingBody struct {
@@ -93,20 +95,24 @@ func (sk storeKind) newHostileEnv(t *testing.T, cfg scim.Config) *hostileEnv {
 	e := &hostileEnv{cfg: cfg}
 	inner := http.StripPrefix("/scim/v2", h)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.handlers.Add(1)
+		defer e.handlers.Done()
 		if r.Body != nil {
 			r.Body = countingBody{r.Body, &e.read}
 		}
 		inner.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
-		if e.abandoned.Load() {
-			// Do not wait for a handler stuck on a request the client gave
-			// up on (the test has failed already); drop its connection.
-			srv.CloseClientConnections()
-			_ = srv.Listener.Close()
-			return
+		_ = srv.Listener.Close()
+		if !e.abandoned.Load() {
+			// As serve does: wait for the handlers, not for net/http's
+			// lingering on connections with unread bodies. A handler
+			// stuck on a request the client gave up on (the test has
+			// failed already) is not waited for.
+			e.handlers.Wait()
 		}
-		srv.Close()
+		srv.CloseClientConnections()
+		srv.Client().CloseIdleConnections()
 	})
 	e.client = &client{t: t, srv: srv, base: srv.URL + "/scim/v2"}
 	e.aliceID = e.createUser("alice@example.com", map[string]any{
