@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ import (
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/memory"
-	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
+	"github.com/scimkit/scimkit/store/sqlstore"
 )
 
 // directoryBackend is a store with its directory records.
@@ -34,15 +33,19 @@ type directoryBackend struct {
 	}
 }
 
-func directoryBackends(t *testing.T) []directoryBackend {
-	mem := memory.New()
-	lite := sqlstoretest.SQLite(t)
-	out := []directoryBackend{{"memory", mem, mem.Directories()}, {"sqlite", lite, lite.Directories()}}
-	if os.Getenv(sqlstoretest.DSNEnv) != "" {
-		pg, _ := sqlstoretest.Postgres(t)
-		out = append(out, directoryBackend{"postgres", pg, pg.Directories()})
+// withDirectories opens a new, empty store of kind sk with its directory
+// records.
+func (sk storeKind) withDirectories(t *testing.T) directoryBackend {
+	t.Helper()
+	switch s := sk.open(t).(type) {
+	case *memory.Store:
+		return directoryBackend{string(sk), s, s.Directories()}
+	case *sqlstore.Store:
+		return directoryBackend{string(sk), s, s.Directories()}
+	default:
+		t.Fatalf("store kind %s keeps no directories", sk)
+		return directoryBackend{}
 	}
-	return out
 }
 
 // policyRecorder keeps what hooks saw of each write's policy.
@@ -160,132 +163,130 @@ func (e *directoryEnv) client(token string) tokenClient {
 // follows the handler-wide options.
 func TestDirectoryPolicy(t *testing.T) {
 	t.Parallel()
-	for _, b := range directoryBackends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			rec := &policyRecorder{roles: map[string]string{}, kinds: map[string]string{}, groups: map[string][]string{}}
-			legacyToken, legacyHash, err := auth.NewToken()
-			require.NoError(t, err)
-			e := newDirectoryEnv(t, b, scim.Config{Hooks: rec.hooks()},
-				auth.Token{ID: "legacy", Hash: legacyHash, Principal: auth.Principal{Tenant: "legacy"}})
-			h, authn := e.h, e.authn
-			okta := e.connect("acme", "okta", directory.Okta, directory.Settings{UniqueGroupNames: true,
-				GroupDeletion: directory.RemoveMembers, DefaultRole: "member", DefaultTeamPermission: "read"})
-			entra := e.connect("acme", "entra", directory.Entra, directory.Settings{DefaultRole: "viewer"})
-			legacy := e.client(legacyToken)
+	everyStore(t, func(t *testing.T, sk storeKind) {
+		b := sk.withDirectories(t)
+		ctx := context.Background()
+		rec := &policyRecorder{roles: map[string]string{}, kinds: map[string]string{}, groups: map[string][]string{}}
+		legacyToken, legacyHash, err := auth.NewToken()
+		require.NoError(t, err)
+		e := newDirectoryEnv(t, b, scim.Config{Hooks: rec.hooks()},
+			auth.Token{ID: "legacy", Hash: legacyHash, Principal: auth.Principal{Tenant: "legacy"}})
+		h, authn := e.h, e.authn
+		okta := e.connect("acme", "okta", directory.Okta, directory.Settings{UniqueGroupNames: true,
+			GroupDeletion: directory.RemoveMembers, DefaultRole: "member", DefaultTeamPermission: "read"})
+		entra := e.connect("acme", "entra", directory.Entra, directory.Settings{DefaultRole: "viewer"})
+		legacy := e.client(legacyToken)
 
-			user := func(c tokenClient, name string) string {
-				status, body := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": name})
-				require.Equal(t, http.StatusCreated, status, body)
-				return body["id"].(string)
+		user := func(c tokenClient, name string) string {
+			status, body := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": name})
+			require.Equal(t, http.StatusCreated, status, body)
+			return body["id"].(string)
+		}
+		group := func(c tokenClient, name string, members ...string) (int, string) {
+			ms := []any{}
+			for _, m := range members {
+				ms = append(ms, map[string]any{"value": m})
 			}
-			group := func(c tokenClient, name string, members ...string) (int, string) {
-				ms := []any{}
-				for _, m := range members {
-					ms = append(ms, map[string]any{"value": m})
+			status, body := c.do("POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": name, "members": ms})
+			id, _ := body["id"].(string)
+			return status, id
+		}
+
+		// The default role each directory hands the provisioning hook.
+		bob := user(okta, "bob@acme.example")
+		eve := user(entra, "eve@acme.example")
+		user(legacy, "old@legacy.example")
+		rec.mu.Lock()
+		assert.Equal(t, map[string]string{"bob@acme.example": "member", "eve@acme.example": "viewer", "old@legacy.example": ""}, rec.roles)
+		assert.Equal(t, map[string]string{"bob@acme.example": "okta", "eve@acme.example": "entra"}, rec.kinds,
+			"the scope without a record has no Directory")
+		rec.mu.Unlock()
+
+		// Two directories of one tenant never see each other's resources.
+		status, _ := entra.do("GET", "/Users/"+bob, nil)
+		assert.Equal(t, http.StatusNotFound, status)
+		_, list := entra.do("GET", "/Users", nil)
+		assert.EqualValues(t, 1, list["totalResults"])
+
+		// Unique group names in okta only, as each directory's /Schemas
+		// says.
+		uniqueness := func(c tokenClient) any {
+			status, body := c.do("GET", "/Schemas/"+groupURN, nil)
+			require.Equal(t, http.StatusOK, status)
+			for _, a := range body["attributes"].([]any) {
+				if m := a.(map[string]any); m["name"] == "displayName" {
+					return m["uniqueness"]
 				}
-				status, body := c.do("POST", "/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": name, "members": ms})
-				id, _ := body["id"].(string)
-				return status, id
 			}
+			return nil
+		}
+		assert.Equal(t, "server", uniqueness(okta))
+		assert.Equal(t, "none", uniqueness(entra))
+		status, oktaEng := group(okta, "Eng", bob)
+		require.Equal(t, http.StatusCreated, status)
+		status, _ = group(okta, "eng")
+		assert.Equal(t, http.StatusConflict, status)
+		status, entraEng := group(entra, "Eng", eve)
+		require.Equal(t, http.StatusCreated, status)
+		status, _ = group(entra, "Eng")
+		assert.Equal(t, http.StatusCreated, status, "entra's directory allows repeated names")
 
-			// The default role each directory hands the provisioning hook.
-			bob := user(okta, "bob@acme.example")
-			eve := user(entra, "eve@acme.example")
-			user(legacy, "old@legacy.example")
-			rec.mu.Lock()
-			assert.Equal(t, map[string]string{"bob@acme.example": "member", "eve@acme.example": "viewer", "old@legacy.example": ""}, rec.roles)
-			assert.Equal(t, map[string]string{"bob@acme.example": "okta", "eve@acme.example": "entra"}, rec.kinds,
-				"the scope without a record has no Directory")
-			rec.mu.Unlock()
+		// Entra's removal of listed members: entra's profile only.
+		removeListed := func(id string) map[string]any {
+			return patchBody(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}})
+		}
+		status, body := okta.do("PATCH", "/Groups/"+oktaEng, removeListed(bob))
+		assert.Equal(t, http.StatusBadRequest, status)
+		assert.Equal(t, "invalidValue", body["scimType"])
+		_, g := okta.do("GET", "/Groups/"+oktaEng, nil)
+		assert.Equal(t, []string{bob}, memberIDs(g), "nothing was removed")
+		status, _ = entra.do("PATCH", "/Groups/"+entraEng, removeListed(eve))
+		assert.Equal(t, http.StatusNoContent, status)
+		_, g = entra.do("GET", "/Groups/"+entraEng, nil)
+		assert.Empty(t, memberIDs(g))
 
-			// Two directories of one tenant never see each other's resources.
-			status, _ := entra.do("GET", "/Users/"+bob, nil)
-			assert.Equal(t, http.StatusNotFound, status)
-			_, list := entra.do("GET", "/Users", nil)
-			assert.EqualValues(t, 1, list["totalResults"])
+		// Group deletion: okta removes members first, entra keeps them.
+		status, _ = entra.do("PATCH", "/Groups/"+entraEng, patchBody(map[string]any{"op": "add", "path": "members",
+			"value": []any{map[string]any{"value": eve}}}))
+		require.Equal(t, http.StatusNoContent, status)
+		rec.mu.Lock()
+		clear(rec.groups)
+		rec.mu.Unlock()
+		status, _ = okta.do("DELETE", "/Groups/"+oktaEng, nil)
+		require.Equal(t, http.StatusNoContent, status)
+		status, _ = entra.do("DELETE", "/Groups/"+entraEng, nil)
+		require.Equal(t, http.StatusNoContent, status)
+		rec.mu.Lock()
+		assert.Equal(t, []string{"members_removed", "group_deleted"}, rec.groups["okta"])
+		assert.Equal(t, []string{"group_deleted"}, rec.groups["entra"])
+		rec.mu.Unlock()
 
-			// Unique group names in okta only, as each directory's /Schemas
-			// says.
-			uniqueness := func(c tokenClient) any {
-				status, body := c.do("GET", "/Schemas/"+groupURN, nil)
-				require.Equal(t, http.StatusOK, status)
-				for _, a := range body["attributes"].([]any) {
-					if m := a.(map[string]any); m["name"] == "displayName" {
-						return m["uniqueness"]
-					}
-				}
-				return nil
-			}
-			assert.Equal(t, "server", uniqueness(okta))
-			assert.Equal(t, "none", uniqueness(entra))
-			status, oktaEng := group(okta, "Eng", bob)
-			require.Equal(t, http.StatusCreated, status)
-			status, _ = group(okta, "eng")
-			assert.Equal(t, http.StatusConflict, status)
-			status, entraEng := group(entra, "Eng", eve)
-			require.Equal(t, http.StatusCreated, status)
-			status, _ = group(entra, "Eng")
-			assert.Equal(t, http.StatusCreated, status, "entra's directory allows repeated names")
+		// The admin page shows each directory's last request and last
+		// error, written in batches (flushed here, as on shutdown).
+		require.NoError(t, h.Flush(ctx))
+		require.NoError(t, authn.Flush(ctx))
+		od, err := b.dirs.Directory(ctx, store.Scope{Tenant: "acme", Directory: "okta"})
+		require.NoError(t, err)
+		assert.Contains(t, od.LastError, "400", "okta's refused removal")
+		assert.Contains(t, od.LastError, "takes no value")
+		assert.False(t, od.LastErrorAt.IsZero())
+		assert.False(t, od.LastRequest.IsZero())
+		ed, err := b.dirs.Directory(ctx, store.Scope{Tenant: "acme", Directory: "entra"})
+		require.NoError(t, err)
+		assert.Empty(t, ed.LastError, "entra's requests all succeeded")
 
-			// Entra's removal of listed members: entra's profile only.
-			removeListed := func(id string) map[string]any {
-				return patchBody(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}})
-			}
-			status, body := okta.do("PATCH", "/Groups/"+oktaEng, removeListed(bob))
-			assert.Equal(t, http.StatusBadRequest, status)
-			assert.Equal(t, "invalidValue", body["scimType"])
-			_, g := okta.do("GET", "/Groups/"+oktaEng, nil)
-			assert.Equal(t, []string{bob}, memberIDs(g), "nothing was removed")
-			status, _ = entra.do("PATCH", "/Groups/"+entraEng, removeListed(eve))
-			assert.Equal(t, http.StatusNoContent, status)
-			_, g = entra.do("GET", "/Groups/"+entraEng, nil)
-			assert.Empty(t, memberIDs(g))
-
-			// Group deletion: okta removes members first, entra keeps them.
-			status, _ = entra.do("PATCH", "/Groups/"+entraEng, patchBody(map[string]any{"op": "add", "path": "members",
-				"value": []any{map[string]any{"value": eve}}}))
-			require.Equal(t, http.StatusNoContent, status)
-			rec.mu.Lock()
-			clear(rec.groups)
-			rec.mu.Unlock()
-			status, _ = okta.do("DELETE", "/Groups/"+oktaEng, nil)
-			require.Equal(t, http.StatusNoContent, status)
-			status, _ = entra.do("DELETE", "/Groups/"+entraEng, nil)
-			require.Equal(t, http.StatusNoContent, status)
-			rec.mu.Lock()
-			assert.Equal(t, []string{"members_removed", "group_deleted"}, rec.groups["okta"])
-			assert.Equal(t, []string{"group_deleted"}, rec.groups["entra"])
-			rec.mu.Unlock()
-
-			// The admin page shows each directory's last request and last
-			// error, written in batches (flushed here, as on shutdown).
-			require.NoError(t, h.Flush(ctx))
-			require.NoError(t, authn.Flush(ctx))
-			od, err := b.dirs.Directory(ctx, store.Scope{Tenant: "acme", Directory: "okta"})
-			require.NoError(t, err)
-			assert.Contains(t, od.LastError, "400", "okta's refused removal")
-			assert.Contains(t, od.LastError, "takes no value")
-			assert.False(t, od.LastErrorAt.IsZero())
-			assert.False(t, od.LastRequest.IsZero())
-			ed, err := b.dirs.Directory(ctx, store.Scope{Tenant: "acme", Directory: "entra"})
-			require.NoError(t, err)
-			assert.Empty(t, ed.LastError, "entra's requests all succeeded")
-
-			// A change of settings applies to the next request, on every
-			// replica: the policy is read with the credential.
-			_, err = b.dirs.UpdateDirectory(ctx, store.Scope{Tenant: "acme", Directory: "okta"}, func(d *directory.Directory) error {
-				d.Settings.UniqueGroupNames = false
-				return nil
-			})
-			require.NoError(t, err)
-			status, _ = group(okta, "Ops")
-			require.Equal(t, http.StatusCreated, status)
-			status, _ = group(okta, "Ops")
-			assert.Equal(t, http.StatusCreated, status)
+		// A change of settings applies to the next request, on every
+		// replica: the policy is read with the credential.
+		_, err = b.dirs.UpdateDirectory(ctx, store.Scope{Tenant: "acme", Directory: "okta"}, func(d *directory.Directory) error {
+			d.Settings.UniqueGroupNames = false
+			return nil
 		})
-	}
+		require.NoError(t, err)
+		status, _ = group(okta, "Ops")
+		require.Equal(t, http.StatusCreated, status)
+		status, _ = group(okta, "Ops")
+		assert.Equal(t, http.StatusCreated, status)
+	})
 }
 
 // TestExpireAllFollowsEachDirectory: ExpireAll expires deactivated users
@@ -293,63 +294,61 @@ func TestDirectoryPolicy(t *testing.T) {
 // and never where a directory has none.
 func TestExpireAllFollowsEachDirectory(t *testing.T) {
 	t.Parallel()
-	for _, b := range directoryBackends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Now()
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-			h, err := scim.NewHandler(scim.Config{Store: b.store, Directories: b.dirs, Now: clock,
-				HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
-			require.NoError(t, err)
-			mounted := http.StripPrefix("/scim/v2", h)
+	everyStore(t, func(t *testing.T, sk storeKind) {
+		b := sk.withDirectories(t)
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Now()
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		h, err := scim.NewHandler(scim.Config{Store: b.store, Directories: b.dirs, Now: clock,
+			HostAuthenticates: true, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		mounted := http.StripPrefix("/scim/v2", h)
 
-			graces := map[store.Scope]time.Duration{
-				{Tenant: "acme", Directory: "okta"}:    time.Hour,
-				{Tenant: "acme", Directory: "entra"}:   0,
-				{Tenant: "globex", Directory: "okta"}:  24 * time.Hour,
-				{Tenant: "initech", Directory: "okta"}: time.Hour,
-			}
-			users := map[store.Scope]string{}
-			for sc, grace := range graces {
-				require.NoError(t, b.dirs.CreateDirectory(ctx, &directory.Directory{Tenant: sc.Tenant, ID: sc.Directory, Kind: directory.Okta,
-					Settings: directory.Settings{DeactivationGracePeriod: grace}}))
-				// The host authenticates: the scope comes from its Principal.
-				reqCtx := auth.NewContext(ctx, auth.Principal{Tenant: sc.Tenant, Directory: sc.Directory})
-				body, err := json.Marshal(map[string]any{"schemas": []string{userURN}, "userName": "gone@" + sc.String(), "active": false})
-				require.NoError(t, err)
-				req := httptest.NewRequestWithContext(reqCtx, "POST", "/scim/v2/Users", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/scim+json")
-				w := httptest.NewRecorder()
-				mounted.ServeHTTP(w, req)
-				require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
-				var created map[string]any
-				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &created))
-				users[sc] = created["id"].(string)
-			}
-			exists := func(sc store.Scope) bool {
-				_, err := b.store.Get(ctx, sc, store.User, users[sc])
-				return err == nil
-			}
+		graces := map[store.Scope]time.Duration{
+			{Tenant: "acme", Directory: "okta"}:    time.Hour,
+			{Tenant: "acme", Directory: "entra"}:   0,
+			{Tenant: "globex", Directory: "okta"}:  24 * time.Hour,
+			{Tenant: "initech", Directory: "okta"}: time.Hour,
+		}
+		users := map[store.Scope]string{}
+		for sc, grace := range graces {
+			require.NoError(t, b.dirs.CreateDirectory(ctx, &directory.Directory{Tenant: sc.Tenant, ID: sc.Directory, Kind: directory.Okta,
+				Settings: directory.Settings{DeactivationGracePeriod: grace}}))
+			// The host authenticates: the scope comes from its Principal.
+			reqCtx := auth.NewContext(ctx, auth.Principal{Tenant: sc.Tenant, Directory: sc.Directory})
+			body, err := json.Marshal(map[string]any{"schemas": []string{userURN}, "userName": "gone@" + sc.String(), "active": false})
+			require.NoError(t, err)
+			req := httptest.NewRequestWithContext(reqCtx, "POST", "/scim/v2/Users", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/scim+json")
+			w := httptest.NewRecorder()
+			mounted.ServeHTTP(w, req)
+			require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+			var created map[string]any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &created))
+			users[sc] = created["id"].(string)
+		}
+		exists := func(sc store.Scope) bool {
+			_, err := b.store.Get(ctx, sc, store.User, users[sc])
+			return err == nil
+		}
 
-			n, err := h.ExpireAll(ctx)
-			require.NoError(t, err)
-			assert.Zero(t, n, "no grace period has passed")
-			advance(2 * time.Hour)
-			n, err = h.ExpireAll(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, 2, n)
-			assert.False(t, exists(store.Scope{Tenant: "acme", Directory: "okta"}))
-			assert.False(t, exists(store.Scope{Tenant: "initech", Directory: "okta"}))
-			assert.True(t, exists(store.Scope{Tenant: "globex", Directory: "okta"}), "its grace period is a day")
-			advance(24 * time.Hour)
-			n, err = h.ExpireAll(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, 1, n)
-			assert.False(t, exists(store.Scope{Tenant: "globex", Directory: "okta"}))
-			assert.True(t, exists(store.Scope{Tenant: "acme", Directory: "entra"}), "no grace period: kept until the IdP deletes it")
-		})
-	}
+		n, err := h.ExpireAll(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n, "no grace period has passed")
+		advance(2 * time.Hour)
+		n, err = h.ExpireAll(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		assert.False(t, exists(store.Scope{Tenant: "acme", Directory: "okta"}))
+		assert.False(t, exists(store.Scope{Tenant: "initech", Directory: "okta"}))
+		assert.True(t, exists(store.Scope{Tenant: "globex", Directory: "okta"}), "its grace period is a day")
+		advance(24 * time.Hour)
+		n, err = h.ExpireAll(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		assert.False(t, exists(store.Scope{Tenant: "globex", Directory: "okta"}))
+		assert.True(t, exists(store.Scope{Tenant: "acme", Directory: "entra"}), "no grace period: kept until the IdP deletes it")
+	})
 }

@@ -89,10 +89,11 @@ func committed(t *testing.T, audit *memory.AuditLog, scope store.Scope) []string
 // the end changes nothing.
 func TestDisconnect(t *testing.T) {
 	t.Parallel()
-	for _, b := range directoryBackends(t) {
+	everyStore(t, func(t *testing.T, sk storeKind) {
+		b := sk.withDirectories(t)
 		for _, policy := range []directory.DisconnectPolicy{directory.KeepUnmanaged, directory.DeactivateMembers, directory.DeleteMembers} {
 			for _, interrupted := range []bool{false, true} {
-				name := fmt.Sprintf("%s/%s/interrupted=%v", b.name, policy, interrupted)
+				name := fmt.Sprintf("%s/interrupted=%v", policy, interrupted)
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					ctx := context.Background()
@@ -203,7 +204,7 @@ func TestDisconnect(t *testing.T) {
 				})
 			}
 		}
-	}
+	})
 }
 
 func otherPolicy(p directory.DisconnectPolicy) directory.DisconnectPolicy {
@@ -221,88 +222,86 @@ func otherPolicy(p directory.DisconnectPolicy) directory.DisconnectPolicy {
 // request in.
 func TestDisconnectEdges(t *testing.T) {
 	t.Parallel()
-	for _, b := range directoryBackends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			var mu sync.Mutex
-			refuse := map[string]bool{}
-			tries := map[string]int{}
-			var protectedID string
-			staticToken, staticHash, err := auth.NewToken()
-			require.NoError(t, err)
-			scope := store.Scope{Tenant: "edges", Directory: "okta"}
-			e := newDirectoryEnv(t, b, scim.Config{
-				Protected: func(_ context.Context, _ store.Scope, u *store.Resource) bool {
-					mu.Lock()
-					defer mu.Unlock()
-					return u.ID == protectedID
-				},
-				Hooks: &scim.Hooks{UserDeactivated: func(_ context.Context, ev *scim.UserDeactivated) error {
-					mu.Lock()
-					defer mu.Unlock()
-					tries[ev.User.ID]++
-					if refuse[ev.User.ID] {
-						return errors.New("the app cannot deactivate this member now")
-					}
-					return nil
-				}}},
-				auth.Token{ID: "static", Hash: staticHash, Principal: auth.Principal{Tenant: scope.Tenant, Directory: scope.Directory}})
-			okta := e.connect(scope.Tenant, scope.Directory, directory.Okta, directory.Settings{})
-			static := e.client(staticToken)
-			user := func(c tokenClient, name string) (int, string) {
-				status, body := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": name})
-				id, _ := body["id"].(string)
-				return status, id
-			}
-			var ids []string
-			for i := range 4 {
-				status, id := user(okta, fmt.Sprintf("e%d", i))
-				require.Equal(t, http.StatusCreated, status)
-				ids = append(ids, id)
-			}
-			mu.Lock()
-			refuse[ids[1]], protectedID = true, ids[3]
-			mu.Unlock()
-
-			_, err = e.h.Disconnect(ctx, scope, directory.DeactivateMembers)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), ids[1])
-			mu.Lock()
-			assert.Equal(t, map[string]int{ids[0]: 1, ids[1]: 1, ids[2]: 1}, tries, "each user tried once; the protected one not at all")
-			refuse[ids[1]] = false
-			mu.Unlock()
-			status, _ := user(static, "late")
-			assert.Equal(t, http.StatusForbidden, status, "a disconnected directory takes no writes, even through a static token")
-			status, body := static.do("GET", "/Users/"+ids[0], nil)
-			assert.Equal(t, http.StatusOK, status, "reads go on: %v", body)
-
-			_, err = e.h.Disconnect(ctx, scope, directory.DeactivateMembers)
-			require.NoError(t, err, "the next run finishes")
-			for i, id := range ids {
-				u, err := b.store.Get(ctx, scope, store.User, id)
-				require.NoError(t, err)
-				assert.Equal(t, i == 3, u.Active(), "user %d", i)
-			}
-
-			// Reconnected: its token works again, and a later disconnect
-			// handles what was provisioned since.
-			_, err = b.dirs.UpdateDirectory(ctx, scope, func(d *directory.Directory) error { d.State = directory.Active; return nil })
-			require.NoError(t, err)
-			status, late := user(okta, "after-reconnect")
+	everyStore(t, func(t *testing.T, sk storeKind) {
+		b := sk.withDirectories(t)
+		ctx := context.Background()
+		var mu sync.Mutex
+		refuse := map[string]bool{}
+		tries := map[string]int{}
+		var protectedID string
+		staticToken, staticHash, err := auth.NewToken()
+		require.NoError(t, err)
+		scope := store.Scope{Tenant: "edges", Directory: "okta"}
+		e := newDirectoryEnv(t, b, scim.Config{
+			Protected: func(_ context.Context, _ store.Scope, u *store.Resource) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return u.ID == protectedID
+			},
+			Hooks: &scim.Hooks{UserDeactivated: func(_ context.Context, ev *scim.UserDeactivated) error {
+				mu.Lock()
+				defer mu.Unlock()
+				tries[ev.User.ID]++
+				if refuse[ev.User.ID] {
+					return errors.New("the app cannot deactivate this member now")
+				}
+				return nil
+			}}},
+			auth.Token{ID: "static", Hash: staticHash, Principal: auth.Principal{Tenant: scope.Tenant, Directory: scope.Directory}})
+		okta := e.connect(scope.Tenant, scope.Directory, directory.Okta, directory.Settings{})
+		static := e.client(staticToken)
+		user := func(c tokenClient, name string) (int, string) {
+			status, body := c.do("POST", "/Users", map[string]any{"schemas": []string{userURN}, "userName": name})
+			id, _ := body["id"].(string)
+			return status, id
+		}
+		var ids []string
+		for i := range 4 {
+			status, id := user(okta, fmt.Sprintf("e%d", i))
 			require.Equal(t, http.StatusCreated, status)
-			_, err = e.h.Disconnect(ctx, scope, directory.DeleteMembers)
-			require.NoError(t, err, "a new policy, as the last disconnect finished")
-			_, err = b.store.Get(ctx, scope, store.User, late)
-			require.ErrorIs(t, err, store.ErrNotFound)
-			_, err = b.store.Get(ctx, scope, store.User, ids[3])
-			require.ErrorIs(t, err, store.ErrNotFound, "the protected user is released")
+			ids = append(ids, id)
+		}
+		mu.Lock()
+		refuse[ids[1]], protectedID = true, ids[3]
+		mu.Unlock()
 
-			// Paused: writes refused, and nothing expires.
-			_, err = b.dirs.UpdateDirectory(ctx, scope, func(d *directory.Directory) error { d.State = directory.Paused; return nil })
+		_, err = e.h.Disconnect(ctx, scope, directory.DeactivateMembers)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), ids[1])
+		mu.Lock()
+		assert.Equal(t, map[string]int{ids[0]: 1, ids[1]: 1, ids[2]: 1}, tries, "each user tried once; the protected one not at all")
+		refuse[ids[1]] = false
+		mu.Unlock()
+		status, _ := user(static, "late")
+		assert.Equal(t, http.StatusForbidden, status, "a disconnected directory takes no writes, even through a static token")
+		status, body := static.do("GET", "/Users/"+ids[0], nil)
+		assert.Equal(t, http.StatusOK, status, "reads go on: %v", body)
+
+		_, err = e.h.Disconnect(ctx, scope, directory.DeactivateMembers)
+		require.NoError(t, err, "the next run finishes")
+		for i, id := range ids {
+			u, err := b.store.Get(ctx, scope, store.User, id)
 			require.NoError(t, err)
-			status, _ = user(static, "while-paused")
-			assert.Equal(t, http.StatusForbidden, status)
-		})
-	}
+			assert.Equal(t, i == 3, u.Active(), "user %d", i)
+		}
+
+		// Reconnected: its token works again, and a later disconnect
+		// handles what was provisioned since.
+		_, err = b.dirs.UpdateDirectory(ctx, scope, func(d *directory.Directory) error { d.State = directory.Active; return nil })
+		require.NoError(t, err)
+		status, late := user(okta, "after-reconnect")
+		require.Equal(t, http.StatusCreated, status)
+		_, err = e.h.Disconnect(ctx, scope, directory.DeleteMembers)
+		require.NoError(t, err, "a new policy, as the last disconnect finished")
+		_, err = b.store.Get(ctx, scope, store.User, late)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = b.store.Get(ctx, scope, store.User, ids[3])
+		require.ErrorIs(t, err, store.ErrNotFound, "the protected user is released")
+
+		// Paused: writes refused, and nothing expires.
+		_, err = b.dirs.UpdateDirectory(ctx, scope, func(d *directory.Directory) error { d.State = directory.Paused; return nil })
+		require.NoError(t, err)
+		status, _ = user(static, "while-paused")
+		assert.Equal(t, http.StatusForbidden, status)
+	})
 }
