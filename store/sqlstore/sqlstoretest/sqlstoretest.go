@@ -93,18 +93,21 @@ func OpenPostgres(t testing.TB, dsn string, opts ...sqlstore.Option) *sqlstore.S
 // DDL; lending one costs a few milliseconds. A schema a test changed beyond
 // its rows (a table, column, index, constraint, sequence, function or
 // trigger added, altered or dropped, or the migrations table changed) is
-// dropped instead of lent again, so stores opened WithTablePrefix work but
-// gain nothing: use Postgres for them.
+// dropped instead of lent again. The schemas hold the tables of one table
+// prefix, the default's unless NewSchemasWithPrefix names another, and
+// Postgres opens its stores with it: a store opened with another prefix
+// works but gains nothing.
 //
 // A package's tests share one Schemas and Close it when they are done,
 // from TestMain; schemas of a test binary that dies before are left
 // behind, as Postgres leaves its schema.
 type Schemas struct {
-	mu    sync.Mutex
-	admin *sql.DB // on the database of the first dsn, opened at first use
-	dsn   string
-	free  []lentSchema
-	made  map[string]bool // every schema made and not dropped, for Close
+	prefix string // of the tables; "" for the default
+	mu     sync.Mutex
+	admin  *sql.DB // on the database of the first dsn, opened at first use
+	dsn    string
+	free   []lentSchema
+	made   map[string]bool // every schema made and not dropped, for Close
 }
 
 // lentSchema is a schema Schemas made, with the fingerprint of its
@@ -113,8 +116,31 @@ type lentSchema struct {
 	name, fingerprint, empty string
 }
 
-// NewSchemas returns an empty pool; it connects at its first Postgres call.
+// NewSchemas returns an empty pool of schemas for stores of the default
+// table prefix; it connects at its first Postgres call.
 func NewSchemas() *Schemas { return &Schemas{made: map[string]bool{}} }
+
+// NewSchemasWithPrefix is NewSchemas for stores of the table prefix
+// prefix (sqlstore.WithTablePrefix).
+func NewSchemasWithPrefix(prefix string) *Schemas {
+	return &Schemas{prefix: prefix, made: map[string]bool{}}
+}
+
+// options are the store options p's schemas are made with.
+func (p *Schemas) options() []sqlstore.Option {
+	if p.prefix == "" {
+		return nil
+	}
+	return []sqlstore.Option{sqlstore.WithTablePrefix(p.prefix)}
+}
+
+// migrations names the migrations table in p's schemas.
+func (p *Schemas) migrations() string {
+	if p.prefix == "" {
+		return "scim_migrations"
+	}
+	return p.prefix + "migrations"
+}
 
 // Postgres is the package function Postgres on a lent schema: a Store in
 // a migrated, empty schema of the database named by SCIMKIT_POSTGRES_DSN
@@ -136,7 +162,7 @@ func (p *Schemas) Postgres(t testing.TB, opts ...sqlstore.Option) (*sqlstore.Sto
 		}
 	})
 	schemaDSN := searchPath(dsn, sc.name)
-	return OpenPostgres(t, schemaDSN, opts...), schemaDSN
+	return OpenPostgres(t, schemaDSN, append(p.options(), opts...)...), schemaDSN
 }
 
 // Close drops every schema p made. p must not be used after.
@@ -195,18 +221,18 @@ func (p *Schemas) take(dsn string) (lentSchema, error) {
 	if err != nil {
 		return lentSchema{}, err
 	}
-	_, err = sqlstore.New(context.Background(), db, sqlstore.PostgreSQL)
+	_, err = sqlstore.New(context.Background(), db, sqlstore.PostgreSQL, p.options()...)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return lentSchema{}, fmt.Errorf("migrating schema %s: %w", name, err)
 	}
-	fp, err := fingerprint(admin, name)
+	fp, err := fingerprint(admin, name, p.migrations())
 	if err != nil {
 		return lentSchema{}, err
 	}
-	empty, err := emptier(admin, name)
+	empty, err := emptier(admin, name, p.migrations())
 	if err != nil {
 		return lentSchema{}, err
 	}
@@ -222,7 +248,7 @@ func (p *Schemas) give(sc lentSchema) error {
 	if admin == nil {
 		return errors.New("Schemas used after Close")
 	}
-	if fp, err := fingerprint(admin, sc.name); err == nil && fp == sc.fingerprint {
+	if fp, err := fingerprint(admin, sc.name, p.migrations()); err == nil && fp == sc.fingerprint {
 		if _, err := admin.Exec(sc.empty); err == nil {
 			p.mu.Lock()
 			p.free = append(p.free, sc)
@@ -268,7 +294,7 @@ const objects = `WITH deps AS MATERIALIZED (
 // fingerprint describes schema's definition: its relations, columns,
 // indexes, constraints, sequences, triggers and other objects, and the
 // versions in its migrations table (an error if there is none).
-func fingerprint(db *sql.DB, schema string) (string, error) {
+func fingerprint(db *sql.DB, schema, migrations string) (string, error) {
 	var def, versions string
 	err := db.QueryRow(objects+`
 	SELECT coalesce(string_agg(x, E'\n' ORDER BY x), '') FROM (
@@ -296,7 +322,7 @@ func fingerprint(db *sql.DB, schema string) (string, error) {
 		WHERE deps.classid <> 'pg_class'::regclass
 	) f(x)`, schema).Scan(&def)
 	if err == nil {
-		err = db.QueryRow(`SELECT coalesce(string_agg(version::text, ',' ORDER BY version), '') FROM ` + schema + `.scim_migrations`).Scan(&versions)
+		err = db.QueryRow(`SELECT coalesce(string_agg(version::text, ',' ORDER BY version), '') FROM ` + schema + `.` + migrations).Scan(&versions)
 	}
 	if err != nil {
 		return "", fmt.Errorf("describing schema %s: %w", schema, err)
@@ -309,12 +335,12 @@ func fingerprint(db *sql.DB, schema string) (string, error) {
 // trip. A table of more than a thousand rows is truncated, which is
 // quicker for it and gives the planner a fresh, empty table as a new
 // schema has.
-func emptier(db *sql.DB, schema string) (string, error) {
+func emptier(db *sql.DB, schema, migrations string) (string, error) {
 	rows, err := db.Query(objects+`
 	SELECT c.relkind = 'S', format('%I.%I', $1::text, c.relname), coalesce(s.seqstart, 0)
 	FROM relations c LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
-	WHERE c.relkind IN ('r', 'S') AND c.relname <> 'scim_migrations'
-	ORDER BY c.relname`, schema)
+	WHERE c.relkind IN ('r', 'S') AND c.relname <> $2
+	ORDER BY c.relname`, schema, migrations)
 	if err != nil {
 		return "", fmt.Errorf("listing the tables of schema %s: %w", schema, err)
 	}

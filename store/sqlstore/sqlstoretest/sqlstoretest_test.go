@@ -40,6 +40,7 @@ func createUser(t *testing.T, s *sqlstore.Store, id string) *store.Resource {
 // empty, with its sequences restarted, and is lent again; one whose
 // definition a test changed is dropped instead; Close drops the rest.
 func TestSchemasLendEmptyMigratedSchemas(t *testing.T) {
+	t.Parallel()
 	sqlstoretest.PostgresDSN(t)
 	pool := sqlstoretest.NewSchemas()
 	var first string
@@ -92,4 +93,40 @@ func TestSchemasLendEmptyMigratedSchemas(t *testing.T) {
 	assert.True(t, schemaExists(t, s, first), "a lent schema outlives its test")
 	require.NoError(t, pool.Close())
 	assert.False(t, schemaExists(t, s, first), "Close drops it")
+}
+
+// TestSchemasWithPrefix: a pool for another table prefix lends schemas
+// holding that prefix's tables only, and opens its stores with it.
+func TestSchemasWithPrefix(t *testing.T) {
+	t.Parallel()
+	sqlstoretest.PostgresDSN(t)
+	pool := sqlstoretest.NewSchemasWithPrefix("app_scim_")
+	t.Cleanup(func() { require.NoError(t, pool.Close()) })
+	var first string
+	for _, name := range []string{"first test", "second test"} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := pool.Postgres(t)
+			if first == "" {
+				first = schemaOf(t, s)
+			}
+			assert.Equal(t, first, schemaOf(t, s), "the schema is lent again")
+			var tables []string
+			rows, err := s.DB().Query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`)
+			require.NoError(t, err)
+			for rows.Next() {
+				var n string
+				require.NoError(t, rows.Scan(&n))
+				tables = append(tables, n)
+			}
+			require.NoError(t, rows.Err())
+			require.NotEmpty(t, tables)
+			for _, n := range tables {
+				assert.Regexp(t, `^app_scim_`, n)
+			}
+			page, err := s.List(context.Background(), store.Scope{}, store.User, store.Query{Count: -1})
+			require.NoError(t, err)
+			assert.Zero(t, page.Total)
+			createUser(t, s, "u1")
+		})
+	}
 }
