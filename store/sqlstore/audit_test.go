@@ -32,8 +32,8 @@ var (
 // skipped without SCIMKIT_POSTGRES_DSN).
 func auditDialects(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, sqlstoretest.SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { s, _ := sqlstoretest.Postgres(t); fn(t, s) })
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); fn(t, sqlstoretest.SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); s, _ := pgSchemas.Postgres(t); fn(t, s) })
 }
 
 var auditScope = store.Scope{Tenant: "acme", Directory: "okta"}
@@ -66,6 +66,7 @@ func operations(recs []store.AuditRecord) []string {
 }
 
 func TestAuditRoundTrip(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		v, err := s.SchemaVersion(ctx)
@@ -123,6 +124,7 @@ func TestAuditRoundTrip(t *testing.T) {
 }
 
 func TestAuditOrderLimitAndFilter(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		sink := s.AuditSink()
@@ -148,6 +150,7 @@ func TestAuditOrderLimitAndFilter(t *testing.T) {
 }
 
 func TestAuditDefaultLimit(t *testing.T) {
+	t.Parallel()
 	s := sqlstoretest.SQLite(t)
 	ctx := context.Background()
 	sink := s.AuditSink()
@@ -162,6 +165,7 @@ func TestAuditDefaultLimit(t *testing.T) {
 }
 
 func TestAuditScopeIsolation(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		sink := s.AuditSink()
@@ -185,6 +189,7 @@ func newAuditUser(id, userName string) *store.Resource {
 }
 
 func TestAuditRecordTxCommitsWithTheChange(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		sink := s.AuditSink()
@@ -221,6 +226,7 @@ func TestAuditRecordTxCommitsWithTheChange(t *testing.T) {
 }
 
 func TestAuditRecordsOutliveTheirResource(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		sink := s.AuditSink()
@@ -255,6 +261,7 @@ func TestAuditRecordsOutliveTheirResource(t *testing.T) {
 }
 
 func TestAuditRecordTxForeignTransaction(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		sink := s.AuditSink()
@@ -290,6 +297,7 @@ func TestAuditRecordTxForeignTransaction(t *testing.T) {
 // TestAuditThroughHandler audits real SCIM requests: the handler writes
 // successful changes through RecordTx and failures through Record.
 func TestAuditThroughHandler(t *testing.T) {
+	t.Parallel()
 	auditDialects(t, func(t *testing.T, s *sqlstore.Store) {
 		sink := s.AuditSink()
 		h, err := scim.NewHandler(scim.Config{Store: s, Audit: sink})

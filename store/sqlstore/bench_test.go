@@ -19,6 +19,7 @@ import (
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
+	"github.com/scimkit/scimkit/store/sqlstore/sqlstoretest"
 )
 
 // Benchmark fixtures outlive one benchmark function (which Go runs several
@@ -34,6 +35,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, c := range cleanups {
 		c()
+	}
+	for _, p := range []*sqlstoretest.Schemas{pgSchemas, appSchemas} {
+		if err := p.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = max(code, 1)
+		}
 	}
 	if fixtureDir != "" {
 		_ = os.RemoveAll(fixtureDir)

@@ -16,7 +16,7 @@ func TestDirectoriesPostgreSQL(t *testing.T) {
 	t.Parallel()
 	sqlstoretest.PostgresDSN(t) // skips without SCIMKIT_POSTGRES_DSN
 	directorytest.Run(t, func(t *testing.T) directorytest.Store {
-		s, _ := sqlstoretest.Postgres(t)
+		s, _ := pgSchemas.Postgres(t)
 		return s.Directories()
 	})
 }

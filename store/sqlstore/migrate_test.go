@@ -21,6 +21,7 @@ import (
 // Replicas of an app deployed together all open the store on a database
 // that has none of its tables yet: every one of them must come up.
 func TestReplicasMigrateAtOnce(t *testing.T) {
+	t.Parallel()
 	_, dsn := sqlstoretest.Postgres(t) // a fresh schema of our own
 	for round := range 8 {
 		prefix := fmt.Sprintf("fresh%d_", round)
@@ -51,6 +52,7 @@ func TestReplicasMigrateAtOnce(t *testing.T) {
 }
 
 func TestReplicasMigrateAtOnceSQLite(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "scim.db")
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
@@ -75,16 +77,22 @@ func TestReplicasMigrateAtOnceSQLite(t *testing.T) {
 // prefixes in one database are two independent stores, each passing the
 // contract.
 func TestTablePrefix(t *testing.T) {
+	t.Parallel()
 	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
 		storetest.Run(t, func(t *testing.T) store.Store { return sqlstoretest.SQLite(t, sqlstore.WithTablePrefix("app_scim_")) })
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		// Schemas migrated for the prefix, lent to one subtest after
+		// another; TestReplicasMigrateAtOnce migrates prefixes anew.
 		storetest.Run(t, func(t *testing.T) store.Store {
-			s, _ := sqlstoretest.Postgres(t, sqlstore.WithTablePrefix("app_scim_"))
+			s, _ := appSchemas.Postgres(t)
 			return s
 		})
 	})
 	t.Run("side by side", func(t *testing.T) {
+		t.Parallel()
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "app.db")
 		a, err := sqlite.Open(ctx, path, sqlstore.WithTablePrefix("a_"))
@@ -124,6 +132,7 @@ func TestTablePrefix(t *testing.T) {
 
 // The SQLite file runs in WAL mode, so readers never wait for the writer.
 func TestSQLiteUsesWAL(t *testing.T) {
+	t.Parallel()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
 	require.NoError(t, err)
 	defer s.Close()
@@ -135,6 +144,7 @@ func TestSQLiteUsesWAL(t *testing.T) {
 // A file name with URI metacharacters opens exactly that file (a '#' once
 // cut the path short, so two stores shared one file).
 func TestSQLitePathWithURICharacters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	for _, name := range []string{"a#1.db", "a#2.db", "b?x=1.db", "c%41.db", "d e.db"} {

@@ -22,7 +22,7 @@ var _ auth.ReplayCache = (*sqlstore.ReplayCache)(nil)
 func TestReplayCache(t *testing.T) {
 	for name, open := range map[string]func(t *testing.T) *sqlstore.Store{
 		"sqlite":   func(t *testing.T) *sqlstore.Store { return sqlstoretest.SQLite(t) },
-		"postgres": func(t *testing.T) *sqlstore.Store { s, _ := sqlstoretest.Postgres(t); return s },
+		"postgres": func(t *testing.T) *sqlstore.Store { s, _ := pgSchemas.Postgres(t); return s },
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := open(t).ReplayCache()
@@ -49,7 +49,8 @@ func TestReplayCache(t *testing.T) {
 // request signed again (a fresh nonce), in the same second, is accepted by
 // either.
 func TestReplicasShareReplayProtection(t *testing.T) {
-	first, dsn := sqlstoretest.Postgres(t)
+	t.Parallel()
+	first, dsn := pgSchemas.Postgres(t)
 	second := sqlstoretest.OpenPostgres(t, dsn)
 	secret := []byte(strings.Repeat("k", 32))
 	replica := func(s *sqlstore.Store) *httptest.Server {

@@ -48,7 +48,8 @@ func patch(ops ...map[string]any) map[string]any {
 // connection pool, on one PostgreSQL schema, and lets them change one group
 // and one user at the same time.
 func TestReplicasLoseNoUpdate(t *testing.T) {
-	first, dsn := sqlstoretest.Postgres(t)
+	t.Parallel()
+	first, dsn := pgSchemas.Postgres(t)
 	second := sqlstoretest.OpenPostgres(t, dsn)
 	replicas := []*httptest.Server{serve(t, first), serve(t, second)}
 

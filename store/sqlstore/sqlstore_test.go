@@ -17,11 +17,20 @@ import (
 	"github.com/scimkit/scimkit/store/storetest"
 )
 
+// pgSchemas lends the package's PostgreSQL stores migrated schemas, and
+// appSchemas those of the table prefix "app_scim_"; TestMain drops them.
+var (
+	pgSchemas  = sqlstoretest.NewSchemas()
+	appSchemas = sqlstoretest.NewSchemasWithPrefix("app_scim_")
+)
+
 func TestContractSQLite(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return sqlstoretest.SQLite(t) })
 }
 
 func TestContractSQLiteInMemory(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, err := sqlite.Open(context.Background(), ":memory:")
 		require.NoError(t, err)
@@ -31,9 +40,10 @@ func TestContractSQLiteInMemory(t *testing.T) {
 }
 
 func TestContractPostgreSQL(t *testing.T) {
+	t.Parallel()
 	sqlstoretest.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, _ := sqlstoretest.Postgres(t)
+		s, _ := pgSchemas.Postgres(t)
 		return s
 	})
 }
@@ -44,17 +54,19 @@ func stores(t *testing.T) map[string]*sqlstore.Store {
 	t.Helper()
 	out := map[string]*sqlstore.Store{"sqlite": sqlstoretest.SQLite(t)}
 	if os.Getenv(sqlstoretest.DSNEnv) != "" {
-		out["postgres"], _ = sqlstoretest.Postgres(t)
+		out["postgres"], _ = pgSchemas.Postgres(t)
 	}
 	return out
 }
 
 func TestExcludeMembersLeavesMembersNil(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(sqlstoretest.DSNEnv) == "" {
 		t.Log(sqlstoretest.DSNEnv + " is not set: SQLite only")
 	}
 	for name, s := range stores(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			require.NoError(t, s.Update(ctx, store.Scope{}, func(ctx context.Context, tx store.Tx) error {
 				if err := tx.Create(ctx, &store.Resource{Type: store.User, ID: "u1", Attributes: map[string]any{"userName": "alice"}}); err != nil {

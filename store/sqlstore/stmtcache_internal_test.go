@@ -29,6 +29,7 @@ func openTestSQLite(t *testing.T) *Store {
 // TestStmtCacheDoesNotCacheFailures runs a text whose preparation fails:
 // it is not cached, and once it can be prepared, it is.
 func TestStmtCacheDoesNotCacheFailures(t *testing.T) {
+	t.Parallel()
 	s := openTestSQLite(t)
 	ctx := context.Background()
 	const text = "INSERT INTO later (v) VALUES (?)"

@@ -25,6 +25,7 @@ func newUser(id, userName string) *store.Resource {
 }
 
 func TestStmtCacheReusesStatements(t *testing.T) {
+	t.Parallel()
 	s := sqlstoretest.SQLite(t)
 	ctx := context.Background()
 	scope := store.Scope{Tenant: "t"}
@@ -100,6 +101,7 @@ func orFilter(t *testing.T, n int) store.Query {
 }
 
 func TestStmtCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	s := sqlstoretest.SQLite(t)
 	const max = 8
 	sqlstore.SetStmtCacheMax(s, max)
@@ -152,8 +154,10 @@ func TestStmtCacheIsBounded(t *testing.T) {
 // a cache that is large enough and one so small that statements are
 // evicted while others use them (run with -race).
 func TestStmtCacheConcurrentUse(t *testing.T) {
+	t.Parallel()
 	for _, max := range []int{512, 2} {
 		t.Run(fmt.Sprint(max), func(t *testing.T) {
+			t.Parallel()
 			s := sqlstoretest.SQLite(t)
 			sqlstore.SetStmtCacheMax(s, max)
 			ctx := context.Background()
@@ -243,6 +247,7 @@ func TestStmtCacheConcurrentUse(t *testing.T) {
 }
 
 func TestStmtCacheClose(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	warm := func(t *testing.T, s *sqlstore.Store) {
 		require.NoError(t, s.Update(ctx, store.Scope{}, func(ctx context.Context, tx store.Tx) error {
