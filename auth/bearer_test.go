@@ -47,6 +47,7 @@ func get(t *testing.T, srv *httptest.Server, authz string) (*http.Response, stri
 }
 
 func TestBearer(t *testing.T) {
+	t.Parallel()
 	old, oldHash, err := auth.NewToken()
 	require.NoError(t, err)
 	cur, curHash, err := auth.NewToken()
@@ -93,6 +94,7 @@ func TestBearer(t *testing.T) {
 }
 
 func TestBearerConfig(t *testing.T) {
+	t.Parallel()
 	_, err := auth.Bearer(nil, nil)
 	require.Error(t, err, "no tokens")
 	_, err = auth.Bearer([]auth.Token{{ID: "plain", Hash: "not-a-hash"}}, nil)
@@ -102,6 +104,7 @@ func TestBearerConfig(t *testing.T) {
 }
 
 func TestNewToken(t *testing.T) {
+	t.Parallel()
 	a, ha, err := auth.NewToken()
 	require.NoError(t, err)
 	b, _, err := auth.NewToken()

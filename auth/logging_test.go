@@ -22,6 +22,7 @@ import (
 // (token, its hash, HMAC key, signature) reaches the log, while the
 // rejection itself does, with the tenant when known.
 func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	token, hash, err := auth.NewToken()
@@ -74,6 +75,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 // info, not error), with its status, and with the tenant when the
 // credential named one.
 func TestRejectionsLoggedAtWarn(t *testing.T) {
+	t.Parallel()
 	logs := &logtest.Recorder{}
 	logger := slog.New(logs)
 	token, hash, err := auth.NewToken()
@@ -152,6 +154,7 @@ func TestRejectionsLoggedAtWarn(t *testing.T) {
 
 // TestForbid: the 403 response itself, over real HTTP.
 func TestForbid(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth.Forbid(w, r, slog.New(slog.DiscardHandler), auth.ScopeUsersWrite, "acme")
 	}))

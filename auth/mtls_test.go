@@ -97,6 +97,7 @@ func mtlsServer(t *testing.T, ca *testCA, mw func(http.Handler) http.Handler, cl
 }
 
 func TestClientCert(t *testing.T) {
+	t.Parallel()
 	ca := newCA(t)
 	mw, err := auth.ClientCert([]auth.CertIdentity{
 		{CommonName: "okta-relay", Principal: auth.Principal{Tenant: "acme"}},
@@ -153,6 +154,7 @@ func TestClientCert(t *testing.T) {
 // alternative name (case-insensitively), and only on the field it names:
 // the same text as the common name, or in another SAN, does not match.
 func TestClientCertSANs(t *testing.T) {
+	t.Parallel()
 	ca := newCA(t)
 	mw, err := auth.ClientCert([]auth.CertIdentity{
 		{DNSName: "relay.okta.example", Principal: auth.Principal{Tenant: "acme"}},
@@ -197,6 +199,7 @@ func TestClientCertSANs(t *testing.T) {
 // (tls.RequestClientCert, or a CA outside ClientCAs) is refused even when
 // its identity matches, with the same 401 as no certificate at all.
 func TestClientCertUnverified(t *testing.T) {
+	t.Parallel()
 	ca, rogue := newCA(t), newCA(t)
 	mw, err := auth.ClientCert([]auth.CertIdentity{{CommonName: "okta-relay", Principal: auth.Principal{Tenant: "acme"}}},
 		slog.New(slog.DiscardHandler))

@@ -91,6 +91,7 @@ func header(scheme string, secret []byte, method, uri string, ts int64, nonce, b
 }
 
 func TestSignedAccepts(t *testing.T) {
+	t.Parallel()
 	srv := signedServer(t, auth.SignedOptions{})
 	for _, secret := range [][]byte{secretOld, secretNew} {
 		req := newReq(t, "PATCH", srv.URL+"/scim/v2/Users/1?attributes=userName", `{"Operations":[]}`)
@@ -120,6 +121,7 @@ func TestSignedAccepts(t *testing.T) {
 // TestSignSendsAFreshNonce: Sign puts a valid nonce in the header, a
 // different one every time, even for the same request at the same second.
 func TestSignSendsAFreshNonce(t *testing.T) {
+	t.Parallel()
 	at := time.Now()
 	seen := map[string]bool{}
 	sigs := map[string]bool{}
@@ -137,6 +139,7 @@ func TestSignSendsAFreshNonce(t *testing.T) {
 }
 
 func TestSignedRejects(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	srv := signedServer(t, auth.SignedOptions{MaxBodyBytes: 64})
 	url := srv.URL + "/scim/v2/Users"
@@ -279,6 +282,7 @@ func TestSignedRejects(t *testing.T) {
 // in both directions, to the second: inside it is accepted, outside
 // rejected, whether narrower or wider than DefaultTolerance.
 func TestSignedTolerance(t *testing.T) {
+	t.Parallel()
 	now := time.Now().Truncate(time.Second)
 	clock := func() time.Time { return now }
 	for _, tc := range []struct {
@@ -314,6 +318,7 @@ func TestSignedTolerance(t *testing.T) {
 // request, each signed on its own, are all accepted, however alike and
 // however close together.
 func TestSignedReplay(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	for _, tc := range []struct {
 		name string
@@ -387,6 +392,7 @@ func handSigned(t *testing.T, method, url, body string, at time.Time, nonce stri
 }
 
 func TestSignedFailsClosed(t *testing.T) {
+	t.Parallel()
 	srv := signedServer(t, auth.SignedOptions{Replay: failingCache{}})
 	req := newReq(t, "POST", srv.URL+"/x", "{}")
 	require.NoError(t, auth.Sign(req, secretNew, time.Now()))
@@ -395,6 +401,7 @@ func TestSignedFailsClosed(t *testing.T) {
 }
 
 func TestSignedConfig(t *testing.T) {
+	t.Parallel()
 	_, err := auth.Signed(auth.SignedOptions{})
 	require.Error(t, err)
 	_, err = auth.Signed(auth.SignedOptions{Keys: []auth.SigningKey{{ID: "short", Secret: []byte("short")}}})
@@ -420,6 +427,7 @@ func TestMemoryReplayCacheExpires(t *testing.T) {
 }
 
 func TestParseSignatureHeader(t *testing.T) {
+	t.Parallel()
 	sig := strings.Repeat("ab", 32)
 	nonce := "KJ4GZ3Q7TBXN2M5WVYRPD6ECHA"
 	for _, good := range []string{

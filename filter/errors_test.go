@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		filter string
 		opt    Option
@@ -103,6 +104,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
+	t.Parallel()
 	e := &Error{Filter: `a eq`, Pos: 4, Reason: "boom"}
 	assert.Equal(t, `invalid filter "a eq": boom (at offset 4)`, e.Error())
 	assert.True(t, errors.Is(e, ErrInvalidFilter))
@@ -111,6 +113,7 @@ func TestErrorMessage(t *testing.T) {
 }
 
 func TestCompileErrors(t *testing.T) {
+	t.Parallel()
 	str := "x"
 	cases := []filterparser.Expression{
 		nil,
@@ -145,6 +148,7 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestCompileParsedExpression(t *testing.T) {
+	t.Parallel()
 	// An expression straight from filter-parser, with its numbers as int
 	// and float64 and escapes left in strings.
 	expr, err := filterparser.ParseFilter([]byte(`displayName eq "a\"b" and urn:example:params:scim:schemas:extension:test:2.0:User:level ge 7 and urn:example:params:scim:schemas:extension:test:2.0:User:score lt 4.5`))

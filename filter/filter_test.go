@@ -303,6 +303,7 @@ func matchCases() []matchCase {
 }
 
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	cases := matchCases()
 	require.GreaterOrEqual(t, len(cases), 150)
 	for _, tc := range cases {
@@ -334,6 +335,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestString(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{`USERNAME eq "x"`, `userName eq "x"`},
 		{`name.FAMILYNAME sw "J"`, `name.familyName sw "J"`},
@@ -364,6 +366,7 @@ func TestString(t *testing.T) {
 }
 
 func TestEscapedStrings(t *testing.T) {
+	t.Parallel()
 	doc := map[string]any{"displayName": `say "hi" \ bye`}
 	f, err := Parse(`displayName eq "say \"hi\" \\ bye"`, userOpt)
 	require.NoError(t, err)
@@ -374,6 +377,7 @@ func TestEscapedStrings(t *testing.T) {
 }
 
 func TestNilFilterMatchesEverything(t *testing.T) {
+	t.Parallel()
 	var f *Filter
 	assert.True(t, f.Match(userDoc()))
 	assert.Equal(t, "", f.String())
@@ -383,6 +387,7 @@ func TestNilFilterMatchesEverything(t *testing.T) {
 }
 
 func TestConcurrentMatch(t *testing.T) {
+	t.Parallel()
 	f, err := Parse(`emails[type eq "work" and value co "@example.com"] and meta.lastModified gt "2011-01-01T00:00:00Z"`, userOpt)
 	require.NoError(t, err)
 	doc := userDoc()
@@ -402,6 +407,7 @@ func TestConcurrentMatch(t *testing.T) {
 }
 
 func TestLongOrChain(t *testing.T) {
+	t.Parallel()
 	var parts []string
 	for i := range 300 {
 		parts = append(parts, `userName eq "user`+strings.Repeat("x", i%5)+`"`)
@@ -430,6 +436,7 @@ func coveredByLookups(doc map[string]any, lookups []IndexLookup) bool {
 }
 
 func TestIndexLookups(t *testing.T) {
+	t.Parallel()
 	long := make([]string, 0, 1200)
 	for i := range cap(long) {
 		long = append(long, fmt.Sprintf(`id eq "u%d"`, i))

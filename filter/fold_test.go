@@ -10,6 +10,7 @@ import (
 )
 
 func TestFold(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{"", ""},
 		{"abc", "ABC"},
@@ -34,6 +35,7 @@ func TestFold(t *testing.T) {
 // TestFoldAgreesWithEqualFold checks Fold(a) == Fold(b) ⟺ EqualFold(a, b)
 // over every pair of runes of a folding orbit and its neighbours.
 func TestFoldAgreesWithEqualFold(t *testing.T) {
+	t.Parallel()
 	var runes []rune
 	for r := rune(0); r < 0x2000; r++ {
 		runes = append(runes, r)
@@ -60,6 +62,7 @@ func TestFoldNoAllocWhenFolded(t *testing.T) {
 }
 
 func TestFoldDocument(t *testing.T) {
+	t.Parallel()
 	doc := map[string]any{
 		"userName": "BJensen",
 		"active":   true,
@@ -99,6 +102,7 @@ func TestMatchASCIIDoesNotAllocate(t *testing.T) {
 }
 
 func TestFoldedComparisons(t *testing.T) {
+	t.Parallel()
 	// Ordering is defined on folded strings: "_" (0x5F) sorts after the
 	// folded (upper-case) letters and before the lower-case ones.
 	doc := map[string]any{"userName": "abc", "displayName": "\u212Aelvin ümit"}

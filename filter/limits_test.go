@@ -85,6 +85,7 @@ func TestLengthLimit(t *testing.T) {
 // TestErrorsQuoteAPrefix: inputs within the length limit are quoted only
 // through Excerpt, in the text and in the reason.
 func TestErrorsQuoteAPrefix(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 4000)
 	for _, tc := range []struct {
 		name   string
@@ -119,6 +120,7 @@ func TestErrorsQuoteAPrefix(t *testing.T) {
 }
 
 func TestExcerpt(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "", Excerpt(""))
 	assert.Equal(t, strings.Repeat("a", 64), Excerpt(strings.Repeat("a", 64)))
 	assert.Equal(t, strings.Repeat("a", 64)+"…", Excerpt(strings.Repeat("a", 65)))
@@ -127,6 +129,7 @@ func TestExcerpt(t *testing.T) {
 }
 
 func TestParsePatchPath(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want PatchPath // without its value filter
@@ -171,6 +174,7 @@ func TestParsePatchPath(t *testing.T) {
 }
 
 func TestParsePatchPathErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, reason string }{
 		{"", "empty path"},
 		{"   ", "empty path"},

@@ -11,6 +11,7 @@ import (
 )
 
 func TestEqualities(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		filter string
 		opt    Option
@@ -61,6 +62,7 @@ func TestEqualities(t *testing.T) {
 }
 
 func TestEqualitiesReturnsCopy(t *testing.T) {
+	t.Parallel()
 	f, err := Parse(`userName eq "a" or userName eq "b"`)
 	require.NoError(t, err)
 	_, v, _ := f.Equalities()
@@ -70,6 +72,7 @@ func TestEqualitiesReturnsCopy(t *testing.T) {
 }
 
 func TestParsePath(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in, want string
 		opt      Option
@@ -105,6 +108,7 @@ func TestParsePath(t *testing.T) {
 }
 
 func TestParsePathErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in     string
 		opt    Option
@@ -143,6 +147,7 @@ func mustPath(t *testing.T, s string, opts ...Option) *Path {
 }
 
 func TestPathValues(t *testing.T) {
+	t.Parallel()
 	doc := userDoc()
 	cases := []struct {
 		path string
@@ -174,6 +179,7 @@ func TestPathValues(t *testing.T) {
 }
 
 func TestPathSortValue(t *testing.T) {
+	t.Parallel()
 	doc := userDoc()
 	cases := []struct {
 		path string
@@ -218,6 +224,7 @@ func TestPathSortValue(t *testing.T) {
 }
 
 func TestPathCompare(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		path string
 		opt  Option
@@ -269,6 +276,7 @@ func sign(i int) int {
 }
 
 func TestPathSortDocuments(t *testing.T) {
+	t.Parallel()
 	docs := []map[string]any{
 		{"userName": "carol", "meta": map[string]any{"lastModified": "2020-01-03T00:00:00Z"}},
 		{"userName": "Alice", "meta": map[string]any{"lastModified": "2020-01-01T00:00:00Z"}},
@@ -297,6 +305,7 @@ func TestPathSortDocuments(t *testing.T) {
 }
 
 func TestCompileValueFilter(t *testing.T) {
+	t.Parallel()
 	parse := func(s string) filterparser.Expression {
 		t.Helper()
 		e, err := filterparser.ParseFilter([]byte(s))
@@ -351,6 +360,7 @@ func TestCompileValueFilter(t *testing.T) {
 }
 
 func TestCompileValueFilterErrors(t *testing.T) {
+	t.Parallel()
 	expr := &filterparser.AttributeExpression{AttributePath: filterparser.AttributePath{AttributeName: "value"}, Operator: filterparser.EQ, CompareValue: "x"}
 	cases := []struct {
 		parent string
@@ -382,6 +392,7 @@ func TestCompileValueFilterErrors(t *testing.T) {
 }
 
 func TestValueEqualities(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		parent, filter string
 		opt            Option

@@ -128,6 +128,7 @@ func runRandomEquivalence(t *testing.T, db *sql.DB, d *dataset, dialect filter.D
 }
 
 func TestSQLEquivalenceRandomSQLite(t *testing.T) {
+	t.Parallel()
 	d := newDataset(200)
 	db := sqliteDB(t, d)
 	defer db.Close()

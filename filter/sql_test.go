@@ -236,6 +236,7 @@ func sqliteDB(t testing.TB, d *dataset) *sql.DB {
 }
 
 func TestSQLEquivalenceSQLite(t *testing.T) {
+	t.Parallel()
 	require.GreaterOrEqual(t, len(equivalenceFilters), 100)
 	d := newDataset(200)
 	db := sqliteDB(t, d)
@@ -258,6 +259,7 @@ func TestSQLEquivalenceSQLite(t *testing.T) {
 }
 
 func TestSQLEquivalencePostgres(t *testing.T) {
+	t.Parallel()
 	dsn := os.Getenv("SCIMKIT_POSTGRES_DSN")
 	if dsn == "" {
 		t.Skip("SCIMKIT_POSTGRES_DSN is not set; skipping the PostgreSQL equivalence test (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
@@ -316,6 +318,7 @@ func FuzzSQLEquivalence(f *testing.F) {
 }
 
 func TestSQLGenerated(t *testing.T) {
+	t.Parallel()
 	full := fullTarget(filter.SQLite)
 	pg := fullTarget(filter.PostgreSQL)
 	cases := []struct {
@@ -358,6 +361,7 @@ func TestSQLGenerated(t *testing.T) {
 }
 
 func TestSQLArgsNeverInText(t *testing.T) {
+	t.Parallel()
 	evil := `x'); DROP TABLE r; --`
 	for _, d := range []filter.Dialect{filter.SQLite, filter.PostgreSQL} {
 		for _, text := range []string{
@@ -393,6 +397,7 @@ func TestSQLArgsNeverInText(t *testing.T) {
 }
 
 func TestSQLNoSchemas(t *testing.T) {
+	t.Parallel()
 	f, err := filter.Parse(`userName eq "x"`)
 	require.NoError(t, err)
 	q, err := f.SQL(fullTarget(filter.SQLite))
@@ -407,6 +412,7 @@ func TestSQLNoSchemas(t *testing.T) {
 }
 
 func TestSQLTargetErrors(t *testing.T) {
+	t.Parallel()
 	f, err := filter.Parse(`userName eq "x"`, sqlOpt)
 	require.NoError(t, err)
 	bad := []filter.SQLTarget{
@@ -429,6 +435,7 @@ func TestSQLTargetErrors(t *testing.T) {
 }
 
 func TestSQLIndexUsed(t *testing.T) {
+	t.Parallel()
 	d := newDataset(50)
 	db := sqliteDB(t, d)
 	defer db.Close()
@@ -474,6 +481,7 @@ func BenchmarkSQL(b *testing.B) {
 }
 
 func TestSQLLongChains(t *testing.T) {
+	t.Parallel()
 	d := newDataset(20)
 	db := sqliteDB(t, d)
 	defer db.Close()

@@ -73,6 +73,7 @@ func ExampleScenario() {
 // TestExample runs what Example and ExampleScenario show, behind a real
 // bearer-token check so that Options.Header matters.
 func TestExample(t *testing.T) {
+	t.Parallel()
 	token, hash, err := auth.NewToken()
 	require.NoError(t, err)
 	logger := slog.New(slog.DiscardHandler)

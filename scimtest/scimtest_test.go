@@ -41,6 +41,7 @@ func server(t *testing.T, wrap func(http.Handler) http.Handler) string {
 }
 
 func TestAllAgainstMemoryHandler(t *testing.T) {
+	t.Parallel()
 	base := server(t, nil)
 	Run(t, base, Options{}, All()...)
 	// Twice on the same store: every run uses fresh names.
@@ -48,6 +49,7 @@ func TestAllAgainstMemoryHandler(t *testing.T) {
 }
 
 func TestEveryIdPIsCoveredAndSourced(t *testing.T) {
+	t.Parallel()
 	for _, sc := range All() {
 		assert.NotEmpty(t, sc.IdP)
 		assert.NotEmpty(t, sc.Name)
@@ -144,6 +146,7 @@ func deleteAnswers200(next http.Handler) http.Handler {
 }
 
 func TestRunReportsAFailingStep(t *testing.T) {
+	t.Parallel()
 	base := server(t, deleteAnswers200)
 	rec := newRecorder()
 	run(rec, base, Options{}, []Scenario{entraUserLifecycle()})
@@ -166,6 +169,7 @@ func TestRunReportsAFailingStep(t *testing.T) {
 }
 
 func TestRunReportsExpectationFailuresWithTheExchange(t *testing.T) {
+	t.Parallel()
 	base := server(t, nil)
 	rec := newRecorder()
 	run(rec, base, Options{}, []Scenario{{
@@ -206,6 +210,7 @@ func TestRunReportsExpectationFailuresWithTheExchange(t *testing.T) {
 }
 
 func TestRunRejectsWrongContentTypeAndUndefinedVariables(t *testing.T) {
+	t.Parallel()
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"ok": true}`)
@@ -227,6 +232,7 @@ func TestRunRejectsWrongContentTypeAndUndefinedVariables(t *testing.T) {
 }
 
 func TestRunSendsOptionsAndEscapes(t *testing.T) {
+	t.Parallel()
 	var got *http.Request
 	var body []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -256,6 +262,7 @@ func TestRunSendsOptionsAndEscapes(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	var doc any = map[string]any{
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"manager": map[string]any{"value": "m"}},
 		"Resources": []any{map[string]any{"id": "1"}},
@@ -279,6 +286,7 @@ func TestResolve(t *testing.T) {
 // fails the test and names the failing step: it runs
 // TestHelperBrokenDelete in a child process.
 func TestRunFailsTheRealTest(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a child test process")
 	}

@@ -39,6 +39,7 @@ func (s *signingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // same second however fast the machine is. Honest repeats must not be
 // taken for replays.
 func TestAllOverSignedRequests(t *testing.T) {
+	t.Parallel()
 	secret := []byte(strings.Repeat("s", 32))
 	mw, err := auth.Signed(auth.SignedOptions{
 		Keys:   []auth.SigningKey{{ID: "relay", Secret: secret, Principal: auth.Principal{Tenant: "acme"}}},

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDocumentView(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 30, 1, 2, 3, 0, time.UTC)
 	for _, r := range []*store.Resource{
 		{Type: store.User, ID: "u1", Version: 3, Created: now, LastModified: now,

@@ -12,6 +12,7 @@ import (
 )
 
 func TestEffectiveMembers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := memory.New()
 	scope := store.Scope{Tenant: "t"}

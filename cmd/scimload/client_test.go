@@ -54,6 +54,7 @@ func newTestClient(t *testing.T, s *countingServer, concurrency int) *client {
 // of response and checks the status, the decoded body and that the
 // connection was reused (or not) as the response asked.
 func TestClientResponses(t *testing.T) {
+	t.Parallel()
 	big := `{"id":"big","pad":"` + strings.Repeat("x", 3*readBufferSize) + `"}`
 	tests := []struct {
 		name    string
@@ -188,6 +189,7 @@ func TestClientResponses(t *testing.T) {
 // TestClientWritesRequest checks the request line, headers and body the
 // lean client writes.
 func TestClientWritesRequest(t *testing.T) {
+	t.Parallel()
 	type seen struct {
 		method, uri, host, authz, accept, ctype, body string
 		length                                        int64
@@ -236,6 +238,7 @@ func TestClientWritesRequest(t *testing.T) {
 // server has since closed is sent again on a new one, for reads and
 // writes alike.
 func TestClientReconnects(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{"GET", "POST"} {
 		t.Run(method, func(t *testing.T) {
 			var requests atomic.Int64
@@ -270,6 +273,7 @@ func TestClientReconnects(t *testing.T) {
 // responses net/http does not send: each connection reads one request
 // and answers with the script, then closes when asked to.
 func TestClientRawResponses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		response string
@@ -477,6 +481,7 @@ func TestClientContext(t *testing.T) {
 // get a connection of their own, and never more connections than
 // goroutines.
 func TestClientSharedByWorkers(t *testing.T) {
+	t.Parallel()
 	const workers, each = 8, 50
 	srv := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -511,6 +516,7 @@ func TestClientSharedByWorkers(t *testing.T) {
 // TestClientRejectsUnsafePath checks that a path that would break the
 // request line is refused before anything is sent.
 func TestClientRejectsUnsafePath(t *testing.T) {
+	t.Parallel()
 	srv := newCountingServer(t, http.NotFoundHandler())
 	c := newTestClient(t, srv, 1)
 	for _, path := range []string{"/Users/a b", "/Users/a\r\nX-Evil: 1", "Users"} {
@@ -524,6 +530,7 @@ func TestClientRejectsUnsafePath(t *testing.T) {
 // TestClientHTTPS checks that an https:// endpoint still works, through
 // net/http.
 func TestClientHTTPS(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, "Bearer tok", r.Header.Get("Authorization"))
 		_, _ = io.WriteString(w, `{"id":"s1"}`)

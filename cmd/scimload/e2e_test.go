@@ -14,6 +14,7 @@ import (
 // TestEndToEnd runs the whole command against in-process targets and
 // checks that every request succeeded and that the steady phase did work.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end load run")
 	}
@@ -62,6 +63,7 @@ func TestEndToEnd(t *testing.T) {
 // filter drops only the matching member, and user replace works with and
 // without a path.
 func TestNaiveStorePatch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tg, err := startTarget(ctx, targetElimity)
 	require.NoError(t, err)

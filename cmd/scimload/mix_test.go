@@ -11,6 +11,7 @@ import (
 )
 
 func TestPickerFollowsWeights(t *testing.T) {
+	t.Parallel()
 	p, err := parseMix("idp")
 	require.NoError(t, err)
 	const n = 200_000
@@ -27,6 +28,7 @@ func TestPickerFollowsWeights(t *testing.T) {
 }
 
 func TestPickerIsDeterministicPerSeed(t *testing.T) {
+	t.Parallel()
 	p, err := parseMix("filter_username=1,get_user=1,put_user=2")
 	require.NoError(t, err)
 	seq := func(seed uint64) []string {
@@ -42,6 +44,7 @@ func TestPickerIsDeterministicPerSeed(t *testing.T) {
 }
 
 func TestParseMix(t *testing.T) {
+	t.Parallel()
 	p, err := parseMix("writes")
 	require.NoError(t, err)
 	assert.False(t, p.has(opFilter))

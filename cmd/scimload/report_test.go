@@ -12,6 +12,7 @@ import (
 // divides, that every row with both values has the ratio, and that the
 // text report's header names the same two.
 func TestCompareNamesItsRatio(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		targets []string

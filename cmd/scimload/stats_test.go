@@ -10,6 +10,7 @@ import (
 )
 
 func TestPercentileNearestRank(t *testing.T) {
+	t.Parallel()
 	var lat []time.Duration
 	for i := 1; i <= 1000; i++ {
 		lat = append(lat, time.Duration(i)*time.Millisecond)
@@ -27,6 +28,7 @@ func TestPercentileNearestRank(t *testing.T) {
 }
 
 func TestSummarizeSortsAndSummarizes(t *testing.T) {
+	t.Parallel()
 	// 1..100 ms in random order.
 	var lat []time.Duration
 	for i := 1; i <= 100; i++ {
@@ -45,6 +47,7 @@ func TestSummarizeSortsAndSummarizes(t *testing.T) {
 }
 
 func TestResultMergesWorkersAndCountsErrors(t *testing.T) {
+	t.Parallel()
 	a, b := newRecorder(), newRecorder()
 	for i := 0; i < 90; i++ {
 		a.record(opGetUser, 200, time.Millisecond)
@@ -76,6 +79,7 @@ func TestResultMergesWorkersAndCountsErrors(t *testing.T) {
 }
 
 func TestIsError(t *testing.T) {
+	t.Parallel()
 	for st, want := range map[int]bool{200: false, 201: false, 204: false, 304: false, 400: true, 404: true, 409: true, 412: true, 500: true, statusTransport: true, statusBadBody: true} {
 		assert.Equal(t, want, isError(st), "status %d", st)
 	}

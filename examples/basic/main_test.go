@@ -15,6 +15,7 @@ import (
 )
 
 func TestDemoServesSCIMBehindToken(t *testing.T) {
+	t.Parallel()
 	token, hash, err := auth.NewToken()
 	require.NoError(t, err)
 	mux, err := newMux(hash, slog.New(slog.DiscardHandler))

@@ -79,6 +79,7 @@ func do(t *testing.T, method, url, body, token string, header map[string]string)
 const userBody = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}`
 
 func TestAppRoutesNeedNoSCIMToken(t *testing.T) {
+	t.Parallel()
 	srv, _, _ := newServer(t)
 
 	r := do(t, "GET", srv.URL+"/healthz", "", "", nil)
@@ -91,6 +92,7 @@ func TestAppRoutesNeedNoSCIMToken(t *testing.T) {
 }
 
 func TestSCIMMountedUnderPrefix(t *testing.T) {
+	t.Parallel()
 	srv, token, _ := newServer(t)
 
 	r := do(t, "POST", srv.URL+"/scim/v2/Users", userBody, token, nil)
@@ -115,6 +117,7 @@ func TestSCIMMountedUnderPrefix(t *testing.T) {
 }
 
 func TestSCIMRequiresToken(t *testing.T) {
+	t.Parallel()
 	srv, token, _ := newServer(t)
 
 	for _, tok := range []string{"", token + "x"} {
@@ -132,6 +135,7 @@ func TestSCIMRequiresToken(t *testing.T) {
 }
 
 func TestAppMiddlewareWrapsSCIM(t *testing.T) {
+	t.Parallel()
 	srv, token, logs := newServer(t)
 
 	// An id the client sends is kept and returned.
@@ -164,6 +168,7 @@ func TestAppMiddlewareWrapsSCIM(t *testing.T) {
 // client) through the chi router: the app's middleware, the token group and
 // the mounted handler, with the token the app issued.
 func TestIdPConversations(t *testing.T) {
+	t.Parallel()
 	srv, token, logs := newServer(t)
 	scimtest.Run(t, srv.URL+"/scim/v2", scimtest.Options{
 		Client: srv.Client(),

@@ -14,6 +14,7 @@ import (
 )
 
 func TestProvisionCreatesMemberAndTeamMembership(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.provision(`"userName":"alice@example.com","name":{"givenName":"Alice","familyName":"Smith"}`)
 
@@ -38,6 +39,7 @@ func TestProvisionCreatesMemberAndTeamMembership(t *testing.T) {
 }
 
 func TestDeactivationRevokesAccessAtOnce(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, op string }{
 		{"okta", `{"op":"replace","value":{"active":false}}`},
 		{"entra", `{"op":"Replace","path":"active","value":"False"}`},
@@ -76,6 +78,7 @@ func TestDeactivationRevokesAccessAtOnce(t *testing.T) {
 }
 
 func TestAppOwnedRoleSurvivesSync(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.provision(`"userName":"alice@example.com","name":{"givenName":"Alice","familyName":"Smith"}`)
 	m := e.bySCIM(id)
@@ -103,6 +106,7 @@ func TestAppOwnedRoleSurvivesSync(t *testing.T) {
 }
 
 func TestLinkingExistingMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner, ok := e.member(`m.email = 'admin@acme.example'`)
 	require.True(t, ok)
@@ -159,6 +163,7 @@ func TestLinkingExistingMembers(t *testing.T) {
 }
 
 func TestHookFailureChangesNothing(t *testing.T) {
+	t.Parallel()
 	t.Run("first hook fails", func(t *testing.T) {
 		e := newEnv(t)
 		id := e.provision(`"userName":"alice@example.com"`)
@@ -199,6 +204,7 @@ func TestHookFailureChangesNothing(t *testing.T) {
 }
 
 func TestGroupRenameAndDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u1 := e.provision(`"userName":"alice@example.com"`)
 	u2 := e.provision(`"userName":"bob@example.com"`)
@@ -230,6 +236,7 @@ func TestGroupRenameAndDelete(t *testing.T) {
 }
 
 func TestUserDeletedRemovesMemberEverywhere(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.provision(`"userName":"alice@example.com"`)
 	e.createGroup("Sales", id)
@@ -248,6 +255,7 @@ func TestUserDeletedRemovesMemberEverywhere(t *testing.T) {
 }
 
 func TestAuditRecordsOutliveTheMember(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.provision(`"userName":"alice@example.com"`)
 	status, _ := e.scim("DELETE", "/Users/"+id, "")
@@ -277,6 +285,7 @@ func TestAuditRecordsOutliveTheMember(t *testing.T) {
 }
 
 func TestAdminRoutesNeedOwnerOrAdmin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.provision(`"userName":"alice@example.com"`)
 	anon := e.client()
@@ -305,6 +314,7 @@ func TestAdminRoutesNeedOwnerOrAdmin(t *testing.T) {
 }
 
 func TestWalkthroughUserIsFreeOnEveryRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := t.Context()
 	email, err := freeDemoEmail(ctx, e.db)
@@ -321,6 +331,7 @@ func TestWalkthroughUserIsFreeOnEveryRun(t *testing.T) {
 // reactivated within it is simply back; one still inactive afterwards is
 // deleted through SCIM's delete path, hooks included.
 func TestGracePeriodKeepsThenDeletesDeactivatedMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	back := e.provision(`"userName":"back@example.com"`)
@@ -362,6 +373,7 @@ func TestGracePeriodKeepsThenDeletesDeactivatedMembers(t *testing.T) {
 // alone and a group of the same name pushed again links to it. "remove":
 // the memberships end and the team is gone.
 func TestGroupDeletePolicy(t *testing.T) {
+	t.Parallel()
 	t.Run("keep", func(t *testing.T) {
 		e := newEnv(t, func(o *options) { o.groupDeletion = scim.KeepMembers })
 		u1 := e.provision(`"userName":"alice@example.com"`)
@@ -411,6 +423,7 @@ func TestGroupDeletePolicy(t *testing.T) {
 // directory list with its credential (never the secret); bad or repeated
 // ids are refused, and only admins may connect one.
 func TestConnectDirectoryAtRuntime(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	status, body := e.do(e.owner, "POST", "/admin/directories", "application/json", `{"id":"okta","kind":"okta","name":"Okta"}`)
 	require.Equal(t, http.StatusCreated, status, "%v", body)

@@ -20,6 +20,7 @@ import (
 // once the member is back (reactivated, or provisioned again, which may
 // reuse the deleted member's id), and that no login failed with a 500.
 func TestLoginRacingDeactivationLeavesNoSession(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		end    func(e *env, id string) (int, map[string]any)

@@ -18,6 +18,7 @@ import (
 // and app_teams in the same transactions. A failure names the IdP, the
 // conversation and the step, with the request and the response.
 func TestIdPConversations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.srv.URL + "/scim/v2"
 	opts := scimtest.Options{Header: http.Header{"Authorization": {"Bearer " + e.token}}}
@@ -44,6 +45,7 @@ func TestIdPConversations(t *testing.T) {
 // that leaves its user and group in place, then reads the app's own tables:
 // the kit drives the app's hooks, not just the SCIM store.
 func TestIdPConversationLandsInTheApp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	scimtest.Run(t, e.srv.URL+"/scim/v2", scimtest.Options{Header: http.Header{"Authorization": {"Bearer " + e.token}}},
 		scimtest.Scenario{

@@ -16,6 +16,7 @@ import (
 )
 
 func TestExportedNamesHaveDocComments(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
 	var missing []string

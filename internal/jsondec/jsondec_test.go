@@ -33,6 +33,7 @@ func requireSameAsOld(t *testing.T, s string) (map[string]any, error) {
 }
 
 func TestValues(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in string
 		want     map[string]any
@@ -66,6 +67,7 @@ func TestValues(t *testing.T) {
 }
 
 func TestNumbers(t *testing.T) {
+	t.Parallel()
 	for _, n := range []string{
 		"0", "-0", "1", "-1", "10", "0.0", "-0.0", "1.5", "0.1e-5", "1e400", "-1e400", "1E+2", "1e-2", "1e0",
 		"123456789012345678901234567890", "-9223372036854775809", "18446744073709551616",
@@ -92,6 +94,7 @@ func TestNumbers(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, in, want string }{
 		{"plain", `abc`, "abc"},
 		{"short escapes", `\"\\\/\b\f\n\r\t`, "\"\\/\b\f\n\r\t"},
@@ -131,6 +134,7 @@ func TestStrings(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	ext := "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	for _, tc := range []struct {
 		name, in string
@@ -256,6 +260,7 @@ func TestRefusals(t *testing.T) {
 // A top-level value that is not an object is refused at its first byte,
 // where encoding/json first reads it whole: one licensed difference.
 func TestNotObjectRefusedEarly(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{`[`, `[1,`, `"abc`, `[1] x`, `1x`, nest("[", "", "]", MaxDepth+1)} {
 		_, err := DecodeObject([]byte(s))
 		require.ErrorIs(t, err, ErrNotObject, s)
@@ -265,6 +270,7 @@ func TestNotObjectRefusedEarly(t *testing.T) {
 }
 
 func TestDepthLimit(t *testing.T) {
+	t.Parallel()
 	// The top-level object is one level: MaxDepth-1 more are accepted.
 	for _, s := range []string{
 		`{"a":` + nest("[", "1", "]", MaxDepth-1) + `}`,
@@ -293,6 +299,7 @@ func TestDepthLimit(t *testing.T) {
 // Objects with more keys than the linear scan handles switch to an index:
 // duplicates are found the same way either side of the switch.
 func TestManyKeys(t *testing.T) {
+	t.Parallel()
 	keys := func(n int, f func(i int) string) string {
 		parts := make([]string, n)
 		for i := range parts {
@@ -346,6 +353,7 @@ func TestManyKeys(t *testing.T) {
 // A hostile object of 100,000 keys, distinct or all the same but for case,
 // is decoded in linear time.
 func TestHostileKeys(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("{")
 	for i := range 100000 {
@@ -365,6 +373,7 @@ func TestHostileKeys(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{`{"a":1 "b":2}`, `invalid character '"' after object key:value pair at byte 7`},
 		{`{"a" 1}`, `invalid character '1' after object key at byte 5`},
@@ -393,6 +402,7 @@ func TestErrorText(t *testing.T) {
 
 // A refusal leaves nothing behind in the pooled decoder for the next call.
 func TestRefusalThenAcceptance(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{`{"a":1,"a":2}`, `{"a":"\u0000"}`, `{"a":[{"b":{"c":1,"C":2}}]`, `{"a":[[[[`} {
 		_, err := DecodeObject([]byte(bad))
 		require.Error(t, err)
@@ -404,6 +414,7 @@ func TestRefusalThenAcceptance(t *testing.T) {
 
 // The results share nothing with the input or with each other.
 func TestResultsAreCopies(t *testing.T) {
+	t.Parallel()
 	raw := []byte(`{"key":"value","esc":"a\nb","n":12,"arr":["x"]}`)
 	first, err := DecodeObject(raw)
 	require.NoError(t, err)
@@ -417,6 +428,7 @@ func TestResultsAreCopies(t *testing.T) {
 }
 
 func TestErrorsAreDistinct(t *testing.T) {
+	t.Parallel()
 	all := []error{ErrInvalidUTF8, ErrSyntax, ErrTooDeep, ErrNotObject, ErrTrailingData, ErrDuplicateKey, ErrNUL}
 	for i, a := range all {
 		for j, b := range all {

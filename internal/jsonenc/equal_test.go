@@ -8,6 +8,7 @@ import (
 )
 
 func TestEqual(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		a, b any

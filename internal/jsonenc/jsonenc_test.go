@@ -34,6 +34,7 @@ func sample() map[string]any {
 }
 
 func TestMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for _, v := range []any{sample(), nil, "x", 1.0, []any{}, map[string]any{}, map[string]any{"": ""}} {
 		want, err := json.Marshal(v)
 		require.NoError(t, err)

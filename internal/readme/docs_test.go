@@ -44,6 +44,7 @@ func programs(page string) (codes, outputs []string) {
 // compares what it prints on standard output with the output the page
 // shows.
 func TestDocsProgramsRun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs programs; skipped with -short")
 	}

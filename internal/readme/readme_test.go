@@ -25,6 +25,7 @@ func quickstart(t *testing.T, readme string) string {
 }
 
 func TestQuickstartCompiles(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
 	}

@@ -40,6 +40,7 @@ func seedUsers(t testing.TB, s *Store, scope store.Scope, n int) {
 // TestIndexedListDoesNotScan checks that equality filters on indexed
 // attributes evaluate the filter only on the index's candidates.
 func TestIndexedListDoesNotScan(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := New()
 	seedUsers(t, s, store.Scope{}, 1000)
@@ -111,6 +112,7 @@ func TestIndexedListDoesNotScan(t *testing.T) {
 }
 
 func TestIndexesFollowWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := New()
 	seedUsers(t, s, store.Scope{}, 3)
@@ -146,6 +148,7 @@ func TestIndexesFollowWrites(t *testing.T) {
 }
 
 func TestCompaction(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := New()
 	seedUsers(t, s, store.Scope{}, 300)
@@ -171,6 +174,7 @@ func TestCompaction(t *testing.T) {
 }
 
 func TestFold(t *testing.T) {
+	t.Parallel()
 	for _, tc := range [][2]string{
 		{"alice", "ALICE"},
 		{"Straße", "STRAßE"},

@@ -18,6 +18,7 @@ import (
 )
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return memory.New() })
 }
 
@@ -38,6 +39,7 @@ func createAll(t testing.TB, s store.Store, rs ...*store.Resource) {
 }
 
 func TestClock(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	s := memory.New(memory.WithClock(func() time.Time { return now }))
 	r := user("u1", "alice")
@@ -58,6 +60,7 @@ func TestClock(t *testing.T) {
 }
 
 func TestExcludeMembersLeavesMembersNil(t *testing.T) {
+	t.Parallel()
 	s := memory.New()
 	createAll(t, s, user("u1", "alice"))
 	createAll(t, s, &store.Resource{Type: store.Group, ID: "g1", Attributes: map[string]any{"displayName": "G"},
@@ -73,6 +76,7 @@ func TestExcludeMembersLeavesMembersNil(t *testing.T) {
 }
 
 func TestUserGroupsSortedByDisplayThenID(t *testing.T) {
+	t.Parallel()
 	s := memory.New()
 	createAll(t, s, user("u1", "alice"))
 	m := []store.Member{{Value: "u1", Type: store.User}}
@@ -86,6 +90,7 @@ func TestUserGroupsSortedByDisplayThenID(t *testing.T) {
 }
 
 func TestSortDescendingKeepsTiesInCreationOrder(t *testing.T) {
+	t.Parallel()
 	s := memory.New()
 	u := func(id, family string) *store.Resource {
 		r := user(id, id)
@@ -159,6 +164,7 @@ func TestContext(t *testing.T) {
 }
 
 func TestTxUnusableAfterUpdate(t *testing.T) {
+	t.Parallel()
 	s := memory.New()
 	var leaked store.Tx
 	require.NoError(t, s.Update(context.Background(), store.Scope{}, func(_ context.Context, tx store.Tx) error {
@@ -172,6 +178,7 @@ func TestTxUnusableAfterUpdate(t *testing.T) {
 }
 
 func TestInvalidInput(t *testing.T) {
+	t.Parallel()
 	s := memory.New()
 	ctx := context.Background()
 	err := s.Update(ctx, store.Scope{}, func(ctx context.Context, tx store.Tx) error {

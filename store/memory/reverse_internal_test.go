@@ -20,6 +20,7 @@ import (
 // duplicate. Commits relink only logged changes, and AddMembers appends in
 // place, so this is where a slip would show.
 func TestReverseIndexFollowsRandomChanges(t *testing.T) {
+	t.Parallel()
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 1))

@@ -15,6 +15,7 @@ import (
 // Views hold what copies hold, and stay the resource as it was read: the
 // store never changes a handed-out attribute map in place.
 func TestViewsMatchCopiesAndAreSnapshots(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := memory.New()
 	u := &store.Resource{Type: store.User, ID: "u1", Attributes: map[string]any{

@@ -32,6 +32,7 @@ var comparisonSeeds = []string{
 // TestAgreesWithFilterParser: whatever the fast path accepts, filter-parser
 // parses to the same tree.
 func TestAgreesWithFilterParser(t *testing.T) {
+	t.Parallel()
 	accepted := 0
 	for _, s := range pathSeeds {
 		got, ok := AttrPath(s)
@@ -93,6 +94,7 @@ var valuePathSeeds = []string{
 // TestPathAgreesWithFilterParser: whatever Path accepts, filter-parser's
 // ParsePath parses to the same tree.
 func TestPathAgreesWithFilterParser(t *testing.T) {
+	t.Parallel()
 	accepted := 0
 	for _, s := range append(append([]string(nil), pathSeeds...), valuePathSeeds...) {
 		got, ok := Path(s)
