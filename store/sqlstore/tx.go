@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -146,6 +147,19 @@ func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*
 	if err := t.flushFor(ctx, typ); err != nil {
 		return nil, err
 	}
+	if q.ForUpdate && t.s.d == PostgreSQL {
+		// A filter of ids only (the handler's group-head read is
+		// id eq "..."): the ids are known before reading, so they are
+		// locked first and the page is read once, under the locks.
+		if ids, ok := idsOf(q.Filter); ok {
+			for _, id := range ids {
+				if err := t.lockSubject(ctx, typ, id); err != nil {
+					return nil, err
+				}
+			}
+			return t.s.list(ctx, t.run, t.scope, typ, q)
+		}
+	}
 	page, err := t.s.list(ctx, t.run, t.scope, typ, q)
 	if err != nil || !q.ForUpdate || t.s.d != PostgreSQL || len(page.Resources) == 0 {
 		return page, err
@@ -156,6 +170,20 @@ func (t *tx) List(ctx context.Context, typ store.ResourceType, q store.Query) (*
 		}
 	}
 	return t.s.list(ctx, t.run, t.scope, typ, q)
+}
+
+// maxLockFirst is how many ids a filter may name for List to lock them
+// before reading (idsOf).
+const maxLockFirst = 100
+
+// idsOf returns, sorted, the ids a filter selects when it selects by id
+// only (id eq, and or of them) and names at most maxLockFirst.
+func idsOf(f *filter.Filter) ([]string, bool) {
+	lookups, ok := f.IndexLookups()
+	if !ok || len(lookups) != 1 || lookups[0].Attr != "id" || len(lookups[0].Values) > maxLockFirst {
+		return nil, false
+	}
+	return slices.Sorted(slices.Values(lookups[0].Values)), true
 }
 
 // indexed holds the column values a resource's attributes give.
