@@ -90,7 +90,9 @@ func OpenPostgres(t testing.TB, dsn string, opts ...sqlstore.Option) *sqlstore.S
 // rows, as a new schema would once its store migrated it, and when the test
 // ends the rows are deleted and the schema goes back for the next test.
 // Creating, migrating and dropping a schema per test costs about 100 ms of
-// DDL; lending one costs a few milliseconds. A schema a test changed beyond
+// DDL; lending one costs a few milliseconds. A lent schema comes with the
+// connections its last test used (their prepared statements and catalog
+// caches warm), reset to OpenPostgres's pool settings. A schema a test changed beyond
 // its rows (a table, column, index, constraint, sequence, function or
 // trigger added, altered or dropped, or the migrations table changed) is
 // dropped instead of lent again. The schemas hold the tables of one table
@@ -111,9 +113,11 @@ type Schemas struct {
 }
 
 // lentSchema is a schema Schemas made, with the fingerprint of its
-// definition right after migrating it and the statement that empties it.
+// definition right after migrating it, the statement that empties it, and
+// the connections its stores use.
 type lentSchema struct {
 	name, fingerprint, empty string
+	db                       *sql.DB // nil after a test closed it
 }
 
 // NewSchemas returns an empty pool of schemas for stores of the default
@@ -161,8 +165,12 @@ func (p *Schemas) Postgres(t testing.TB, opts ...sqlstore.Option) (*sqlstore.Sto
 			t.Errorf("sqlstoretest: %v", err)
 		}
 	})
-	schemaDSN := searchPath(dsn, sc.name)
-	return OpenPostgres(t, schemaDSN, append(p.options(), opts...)...), schemaDSN
+	s, err := sqlstore.New(context.Background(), sc.db, sqlstore.PostgreSQL, append(p.options(), opts...)...)
+	if err != nil {
+		t.Fatalf("sqlstoretest: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, searchPath(dsn, sc.name)
 }
 
 // Close drops every schema p made. p must not be used after.
@@ -173,6 +181,11 @@ func (p *Schemas) Close() error {
 		return nil
 	}
 	var errs []error
+	for _, sc := range p.free {
+		if sc.db != nil {
+			errs = append(errs, sc.db.Close())
+		}
+	}
 	for name := range p.made {
 		if _, err := p.admin.Exec("DROP SCHEMA " + name + " CASCADE"); err != nil {
 			errs = append(errs, fmt.Errorf("dropping schema %s: %w", name, err))
@@ -203,6 +216,13 @@ func (p *Schemas) take(dsn string) (lentSchema, error) {
 		sc := p.free[n-1]
 		p.free = p.free[:n-1]
 		p.mu.Unlock()
+		if sc.db == nil {
+			db, err := openSchema(dsn, sc.name)
+			if err != nil {
+				return lentSchema{}, err
+			}
+			sc.db = db
+		}
 		return sc, nil
 	}
 	admin := p.admin
@@ -217,26 +237,23 @@ func (p *Schemas) take(dsn string) (lentSchema, error) {
 	p.mu.Lock()
 	p.made[name] = true
 	p.mu.Unlock()
-	db, err := sql.Open("pgx", searchPath(dsn, name))
+	db, err := openSchema(dsn, name)
 	if err != nil {
 		return lentSchema{}, err
 	}
-	_, err = sqlstore.New(context.Background(), db, sqlstore.PostgreSQL, p.options()...)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err := sqlstore.New(context.Background(), db, sqlstore.PostgreSQL, p.options()...); err != nil {
+		_ = db.Close()
 		return lentSchema{}, fmt.Errorf("migrating schema %s: %w", name, err)
 	}
 	fp, err := fingerprint(admin, name, p.migrations())
-	if err != nil {
-		return lentSchema{}, err
+	if err == nil {
+		var empty string
+		if empty, err = emptier(admin, name, p.migrations()); err == nil {
+			return lentSchema{name: name, fingerprint: fp, empty: empty, db: db}, nil
+		}
 	}
-	empty, err := emptier(admin, name, p.migrations())
-	if err != nil {
-		return lentSchema{}, err
-	}
-	return lentSchema{name: name, fingerprint: fp, empty: empty}, nil
+	_ = db.Close()
+	return lentSchema{}, err
 }
 
 // give takes sc back: emptied and lent again if its definition is as
@@ -248,6 +265,15 @@ func (p *Schemas) give(sc lentSchema) error {
 	if admin == nil {
 		return errors.New("Schemas used after Close")
 	}
+	// The connections go on to the next test unless this one closed them
+	// (a store WithClosingDB), with the pool settings it may have changed
+	// put back.
+	if err := sc.db.PingContext(context.Background()); err != nil {
+		_ = sc.db.Close()
+		sc.db = nil
+	} else {
+		resetPool(sc.db)
+	}
 	if fp, err := fingerprint(admin, sc.name, p.migrations()); err == nil && fp == sc.fingerprint {
 		if _, err := admin.Exec(sc.empty); err == nil {
 			p.mu.Lock()
@@ -256,6 +282,9 @@ func (p *Schemas) give(sc lentSchema) error {
 			return nil
 		}
 	}
+	if sc.db != nil {
+		_ = sc.db.Close()
+	}
 	p.mu.Lock()
 	delete(p.made, sc.name)
 	p.mu.Unlock()
@@ -263,6 +292,24 @@ func (p *Schemas) give(sc lentSchema) error {
 		return fmt.Errorf("dropping schema %s: %w", sc.name, err)
 	}
 	return nil
+}
+
+// openSchema opens a pool of connections to schema, as OpenPostgres does.
+func openSchema(dsn, schema string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", searchPath(dsn, schema))
+	if err != nil {
+		return nil, err
+	}
+	resetPool(db)
+	return db, nil
+}
+
+// resetPool gives db OpenPostgres's pool settings.
+func resetPool(db *sql.DB) {
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
 }
 
 func newSchemaName() string {

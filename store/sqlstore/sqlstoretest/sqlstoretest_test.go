@@ -2,6 +2,7 @@ package sqlstoretest_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -129,4 +130,35 @@ func TestSchemasWithPrefix(t *testing.T) {
 			createUser(t, s, "u1")
 		})
 	}
+}
+
+// TestSchemasKeepConnections: a lent schema comes with the connections of
+// the test before, their pool settings put back; one whose test closed
+// them comes with new ones.
+func TestSchemasKeepConnections(t *testing.T) {
+	t.Parallel()
+	sqlstoretest.PostgresDSN(t)
+	pool := sqlstoretest.NewSchemas()
+	t.Cleanup(func() { require.NoError(t, pool.Close()) })
+	var db *sql.DB
+	t.Run("first test", func(t *testing.T) {
+		s, _ := pool.Postgres(t)
+		db = s.DB()
+		createUser(t, s, "u1")
+		db.SetMaxOpenConns(1)
+	})
+	t.Run("second test", func(t *testing.T) {
+		s, _ := pool.Postgres(t)
+		assert.Same(t, db, s.DB(), "the connections are kept")
+		assert.Equal(t, 8, s.DB().Stats().MaxOpenConnections, "with the pool's settings")
+		createUser(t, s, "u1")
+		require.NoError(t, s.DB().Close())
+	})
+	t.Run("third test", func(t *testing.T) {
+		s, _ := pool.Postgres(t)
+		assert.NotSame(t, db, s.DB(), "closed connections are replaced")
+		page, err := s.List(context.Background(), store.Scope{}, store.User, store.Query{Count: -1})
+		require.NoError(t, err)
+		assert.Zero(t, page.Total)
+	})
 }
