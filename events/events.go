@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/scimkit/scimkit/directory"
 	"github.com/scimkit/scimkit/internal/jsonenc"
 	"github.com/scimkit/scimkit/store"
 )
@@ -35,7 +36,19 @@ const (
 	KindMembersRemoved  Kind = "group.members_removed"
 	KindUserReleased    Kind = "user.released"
 	KindGroupReleased   Kind = "group.released"
+
+	KindDirectoryCreated      Kind = "directory.created"
+	KindDirectoryPaused       Kind = "directory.paused"
+	KindDirectoryResumed      Kind = "directory.resumed"
+	KindDirectoryDisconnected Kind = "directory.disconnected"
 )
+
+// AllKinds lists every kind, users' first, then groups' and directories'.
+func AllKinds() []Kind {
+	return []Kind{KindUserProvisioned, KindUserUpdated, KindUserDeactivated, KindUserReactivated, KindUserDeleted,
+		KindUserReleased, KindGroupCreated, KindGroupRenamed, KindGroupDeleted, KindMembersAdded, KindMembersRemoved,
+		KindGroupReleased, KindDirectoryCreated, KindDirectoryPaused, KindDirectoryResumed, KindDirectoryDisconnected}
+}
 
 // Event is one thing a write did: a *UserProvisioned, *UserUpdated,
 // *UserDeactivated, *UserReactivated, *UserDeleted, *UserReleased,
@@ -44,6 +57,42 @@ const (
 type Event interface {
 	// Kind tells which.
 	Kind() Kind
+}
+
+// DirectoryChanged: a directory record was created or changed state
+// (paused, active again, disconnected). Change is its kind.
+type DirectoryChanged struct {
+	Change Kind
+	// ID, Name, DirKind and State are the directory's, after the change.
+	ID, Name, DirKind, State string
+}
+
+// Kind returns d.Change.
+func (d *DirectoryChanged) Kind() Kind { return d.Change }
+
+// DirectoryEvent returns the event a change of a directory record
+// amounts to: directory.created when before is nil, directory.paused,
+// directory.resumed or directory.disconnected when its state changed to
+// paused, active or disconnected, and nil for any other change.
+func DirectoryEvent(before, after *directory.Directory) Event {
+	var k Kind
+	switch {
+	case after == nil:
+		return nil
+	case before == nil:
+		k = KindDirectoryCreated
+	case before.State == after.State:
+		return nil
+	case after.State == directory.Paused:
+		k = KindDirectoryPaused
+	case after.State == directory.Active:
+		k = KindDirectoryResumed
+	case after.State == directory.Disconnected:
+		k = KindDirectoryDisconnected
+	default:
+		return nil
+	}
+	return &DirectoryChanged{Change: k, ID: after.ID, Name: after.Name, DirKind: string(after.Kind), State: string(after.State)}
 }
 
 // UserProvisioned: a user was created.
