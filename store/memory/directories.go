@@ -66,6 +66,7 @@ func (ds *Directories) CreateDirectory(ctx context.Context, d *directory.Directo
 	c.Created, c.Updated, c.Version = now, now, 1
 	ds.byID[key] = c
 	ds.keys = slices.Insert(ds.keys, ds.position(key), key)
+	ds.s.events.directoryChanged(nil, c)
 	*d = *c
 	return nil
 }
@@ -150,6 +151,7 @@ func (ds *Directories) UpdateDirectory(ctx context.Context, scope store.Scope, f
 	}
 	next.Updated, next.Version = ds.s.clock(), cur.Version+1
 	ds.byID[scope] = next
+	ds.s.events.directoryChanged(cur, next)
 	return next.Clone(), nil
 }
 

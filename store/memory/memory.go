@@ -82,6 +82,8 @@ type Store struct {
 
 	// dirs keeps the directory records (Directories).
 	dirs *Directories
+	// events keeps the event records (Events).
+	events *Events
 
 	// matches counts filter evaluations; tests use it to prove that indexed
 	// queries do not scan.
@@ -118,6 +120,7 @@ func New(opts ...Option) *Store {
 		opt(s)
 	}
 	s.dirs = newDirectories(s)
+	s.events = newEvents(s)
 	return s
 }
 
@@ -202,7 +205,7 @@ func (s *Store) Update(ctx context.Context, scope store.Scope, fn func(ctx conte
 	// Holding the writer token means no commit can happen until we release
 	// it, so the committed data this transaction reads cannot change under
 	// it and needs no lock: only commits write to it.
-	t := &tx{view: view{s: s, base: s.scopes[scope], ov: newOverlay(s.scopes[scope])}}
+	t := &tx{view: view{s: s, base: s.scopes[scope], ov: newOverlay(s.scopes[scope])}, scope: scope}
 	// A panic in fn unwinds through here: the token is released by the
 	// deferred receive above and the overlay is dropped, which is the whole
 	// rollback.
@@ -214,6 +217,9 @@ func (s *Store) Update(ctx context.Context, scope store.Scope, fn func(ctx conte
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The writer token, still held, orders the events' numbers as the
+	// commits.
+	defer s.events.commit(t.events)
 	if len(t.ov.entries) == 0 {
 		return nil
 	}

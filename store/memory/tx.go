@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/store"
 )
@@ -20,6 +21,9 @@ var errClosed = errors.New("memory: transaction used after Update returned")
 type tx struct {
 	view
 	closed atomic.Bool
+	scope  store.Scope
+	// events are the records Events.AppendTx added, kept at commit.
+	events []events.Record
 }
 
 var (

@@ -97,14 +97,20 @@ func (ds *Directories) CreateDirectory(ctx context.Context, d *directory.Directo
 		return err
 	}
 	stmt := "INSERT INTO " + s.t.directories + " (" + directoryColumns + ") VALUES (" + values + ") ON CONFLICT DO NOTHING"
-	res, err := s.dbr.exec(ctx, stmt, b.args...)
+	err = s.inWriteTx(ctx, func(run *runner) error {
+		res, err := run.exec(ctx, stmt, b.args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: create directory: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: create directory: %w", err)
+		} else if n == 0 {
+			return fmt.Errorf("%w: %s", directory.ErrExists, c.Scope())
+		}
+		return s.directoryChanged(ctx, run, nil, c)
+	})
 	if err != nil {
-		return fmt.Errorf("sqlstore: create directory: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlstore: create directory: %w", err)
-	} else if n == 0 {
-		return fmt.Errorf("%w: %s", directory.ErrExists, c.Scope())
+		return err
 	}
 	*d = *c
 	return nil
@@ -176,7 +182,7 @@ func (ds *Directories) ListDirectories(ctx context.Context, q directory.ListQuer
 func (ds *Directories) UpdateDirectory(ctx context.Context, scope store.Scope, fn func(d *directory.Directory) error) (*directory.Directory, error) {
 	s := ds.s
 	var out *directory.Directory
-	err := s.inTxFunc(ctx, func(run *runner) error {
+	err := s.inWriteTx(ctx, func(run *runner) error {
 		cur, err := s.directory(ctx, run, scope, true)
 		if err != nil {
 			return err
@@ -207,6 +213,9 @@ func (ds *Directories) UpdateDirectory(ctx context.Context, scope store.Scope, f
 			" WHERE tenant = ", b.arg(scope.Tenant), " AND id = ", b.arg(scope.Directory))
 		if _, err := run.exec(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("sqlstore: update directory: %w", err)
+		}
+		if err := s.directoryChanged(ctx, run, cur, next); err != nil {
+			return err
 		}
 		out = next
 		return nil

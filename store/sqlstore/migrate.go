@@ -137,6 +137,41 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX {p}credentials_directory ON {p}credentials (tenant, directory, created)`,
 	}},
+	// The events outbox (Events). A scope's events are numbered by seq
+	// from its event_seqs row; position, the feed's order, is NULL until
+	// the events are ordered after commit, from event_position's one row.
+	// Times are Unix microseconds; data is the event's JSON, kept as
+	// text so it is delivered byte for byte as written.
+	{6, []string{
+		`CREATE TABLE {p}events (
+			tenant TEXT{bytes} NOT NULL,
+			directory TEXT{bytes} NOT NULL,
+			seq {int} NOT NULL,
+			position {int},
+			id TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			at {int} NOT NULL,
+			actor TEXT NOT NULL,
+			request_id TEXT NOT NULL,
+			cause TEXT NOT NULL,
+			resource_type TEXT NOT NULL,
+			resource_id TEXT NOT NULL,
+			data TEXT NOT NULL,
+			PRIMARY KEY (tenant, directory, seq)
+		)`,
+		`CREATE UNIQUE INDEX {p}events_position ON {p}events (position)`,
+		`CREATE INDEX {p}events_scope ON {p}events (tenant, directory, position)`,
+		`CREATE INDEX {p}events_pending ON {p}events (tenant, directory, seq) WHERE position IS NULL`,
+		`CREATE INDEX {p}events_at ON {p}events (at)`,
+		`CREATE TABLE {p}event_seqs (
+			tenant TEXT{bytes} NOT NULL,
+			directory TEXT{bytes} NOT NULL,
+			seq {int} NOT NULL,
+			PRIMARY KEY (tenant, directory)
+		)`,
+		`CREATE TABLE {p}event_position (id INTEGER PRIMARY KEY, last {int} NOT NULL)`,
+		`INSERT INTO {p}event_position (id, last) VALUES (1, 0)`,
+	}},
 }
 
 // Migrate applies every pending schema migration, each in its own

@@ -92,6 +92,7 @@ var _ store.Store = (*Store)(nil)
 
 type tables struct {
 	resources, members, migrations, replay, counter, audit, directories, credentials string
+	events, eventSeqs, eventPosition                                                 string
 }
 
 // Option configures a Store.
@@ -156,6 +157,10 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 		audit:       s.prefix + "audit",
 		directories: s.prefix + "directories",
 		credentials: s.prefix + "credentials",
+
+		events:        s.prefix + "events",
+		eventSeqs:     s.prefix + "event_seqs",
+		eventPosition: s.prefix + "event_position",
 	}
 	s.columns = map[string]filter.SQLColumn{
 		"id":                {Name: "id", Type: "string"},

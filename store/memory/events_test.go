@@ -1,0 +1,16 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/scimkit/scimkit/events/eventstest"
+	"github.com/scimkit/scimkit/store/memory"
+)
+
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	eventstest.Run(t, func(*testing.T) eventstest.Subject {
+		s := memory.New()
+		return eventstest.Subject{Store: s, Outbox: s.Events(), Directories: s.Directories()}
+	})
+}
