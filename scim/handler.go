@@ -36,6 +36,7 @@ import (
 
 	"github.com/scimkit/scimkit/auth"
 	"github.com/scimkit/scimkit/directory"
+	"github.com/scimkit/scimkit/events"
 	"github.com/scimkit/scimkit/filter"
 	"github.com/scimkit/scimkit/internal/batch"
 	"github.com/scimkit/scimkit/internal/document"
@@ -159,6 +160,12 @@ type Config struct {
 	// store's) writes in the request's transaction. memory.AuditLog keeps
 	// records in memory.
 	Audit store.AuditSink
+	// Events, when set, is the outbox each successful write records its
+	// events in (events.Record), in the write's own transaction, so they
+	// commit or roll back with it: the feed and the dispatcher deliver
+	// them. It must be the outbox of Store (memory.Store.Events,
+	// sqlstore.Store.Events).
+	Events events.Outbox
 	// AuditReads also audits GET and list requests.
 	AuditReads bool
 	// DeactivationGracePeriod is how long a deactivated user is kept
@@ -292,6 +299,7 @@ func scopeFromPrincipal(r *http.Request) (store.Scope, error) {
 // ServeHTTP routes a SCIM request. Paths are relative to the mount point:
 // mount with http.StripPrefix.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = withRequestID(w, r)
 	if h.cfg.Observe != nil || h.cfg.LogRequests {
 		h.observe(w, r)
 		return

@@ -269,13 +269,17 @@ func TestHookFailureChangesNothing(t *testing.T) {
 				t.Parallel()
 				rec := &recorder{}
 				audit := &memory.AuditLog{}
-				c := sk.newClient(t, scim.Config{Hooks: rec.hooks(), Audit: audit})
+				st := sk.open(t)
+				ob := outboxOf(t, st)
+				c := sk.newClient(t, scim.Config{Store: st, Hooks: rec.hooks(), Audit: audit, Events: ob})
 				ids := map[string]string{
 					"u": c.createUser("u@example.com", map[string]any{"active": true})["id"].(string),
 					"v": c.createUser("v@example.com", nil)["id"].(string),
 				}
 				ids["g"] = c.createGroup("G", ids["u"])["id"].(string)
 				before := snapshot(c)
+				eventsBefore := feed(t, ob, 0)
+				require.NotEmpty(t, eventsBefore)
 				rec.mu.Lock()
 				rec.fail = map[string]error{tc.fail: tc.hookErr}
 				if tc.panics {
@@ -289,6 +293,7 @@ func TestHookFailureChangesNothing(t *testing.T) {
 					assert.NotContains(t, r.raw, boom.Error(), "internal errors are not shown")
 				}
 				assert.Equal(t, before, snapshot(c), "nothing changed")
+				assert.Equal(t, eventsBefore, feed(t, ob, 0), "a rolled-back request records no event")
 				recs, _ := audit.AuditRecords(context.Background(), store.Scope{}, store.AuditQuery{Limit: 1})
 				require.Len(t, recs, 1)
 				assert.Equal(t, tc.status, recs[0].Status, "the failed request is audited")

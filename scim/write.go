@@ -131,7 +131,7 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 			}
 		}
 		rec.MembersAdded, rec.MembersRemoved = ids(ch.added), ids(ch.removed)
-		if h.cfg.Hooks != nil || h.cfg.Audit != nil || h.cfg.Protected != nil {
+		if h.cfg.Hooks != nil || h.cfg.Audit != nil || h.cfg.Protected != nil || h.cfg.Events != nil {
 			evs := events.Derive(h.writeOf(op, cur, res, ch))
 			if err := h.checkProtected(ctx, scope, evs); err != nil {
 				return err
@@ -141,6 +141,9 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 				if err := h.cfg.Hooks.run(ctx, origin, evs); err != nil {
 					return err
 				}
+			}
+			if err := h.recordEvents(ctx, tx, origin, evs); err != nil {
+				return err
 			}
 		}
 		if inTx {
@@ -165,6 +168,22 @@ func (h *Handler) write(ctx context.Context, scope store.Scope, op writeOp) (*st
 		h.audit(ctx, rec)
 	}
 	return result, nil
+}
+
+// recordEvents writes evs to the outbox through tx, when there is one.
+func (h *Handler) recordEvents(ctx context.Context, tx store.Tx, origin Origin, evs []events.Event) error {
+	if h.cfg.Events == nil || len(evs) == 0 {
+		return nil
+	}
+	recs, err := events.Encode(events.Meta{Scope: origin.Scope, Time: time.Now().UTC(), Actor: origin.Principal.CredentialID,
+		RequestID: RequestID(ctx), Cause: string(origin.Cause)}, evs)
+	if err == nil {
+		err = h.cfg.Events.AppendTx(ctx, tx, recs)
+	}
+	if err != nil {
+		return fmt.Errorf("scim: recording events: %w", err)
+	}
+	return nil
 }
 
 // audit hands rec to the sink outside any transaction; a failure is
