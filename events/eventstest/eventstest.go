@@ -5,7 +5,7 @@
 //	func TestEvents(t *testing.T) {
 //		eventstest.Run(t, func(t *testing.T) eventstest.Subject {
 //			s := memory.New()
-//			return eventstest.Subject{Store: s, Outbox: s.Events(), Directories: s.Directories()}
+//			return eventstest.Subject{Store: s, Outbox: s.Events(), Deliveries: s.Deliveries(), Directories: s.Directories()}
 //		})
 //	}
 package eventstest
@@ -27,11 +27,12 @@ import (
 )
 
 // Subject is what the contract tests: an outbox and the store it writes
-// in; Directories, when not nil, is the same store's directory records,
+// in, and the delivery log of the same store; Directories, when not nil, is the same store's directory records,
 // which add directory events to the outbox.
 type Subject struct {
 	Store       store.Store
 	Outbox      events.Outbox
+	Deliveries  events.DeliveryLog
 	Directories directory.Store
 }
 
@@ -52,6 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		{"RefusesOtherScope", refusesOtherScope},
 		{"Prune", prune},
 		{"DirectoryEvents", directoryEvents},
+		{"Deliveries/Leases", leases},
+		{"Deliveries/DeadLetters", deadLetters},
+		{"Deliveries/TwoDispatchersDeliverOnce", twoDispatchers},
+		{"Deliveries/RetriesThenDeadLetters", retriesThenDeadLetters},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

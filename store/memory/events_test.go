@@ -11,6 +11,6 @@ func TestEvents(t *testing.T) {
 	t.Parallel()
 	eventstest.Run(t, func(*testing.T) eventstest.Subject {
 		s := memory.New()
-		return eventstest.Subject{Store: s, Outbox: s.Events(), Directories: s.Directories()}
+		return eventstest.Subject{Store: s, Outbox: s.Events(), Deliveries: s.Deliveries(), Directories: s.Directories()}
 	})
 }

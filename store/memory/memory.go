@@ -82,8 +82,10 @@ type Store struct {
 
 	// dirs keeps the directory records (Directories).
 	dirs *Directories
-	// events keeps the event records (Events).
-	events *Events
+	// events keeps the event records (Events), deliveries their
+	// subscriptions' progress (Deliveries).
+	events     *Events
+	deliveries *Deliveries
 
 	// matches counts filter evaluations; tests use it to prove that indexed
 	// queries do not scan.
@@ -121,6 +123,7 @@ func New(opts ...Option) *Store {
 	}
 	s.dirs = newDirectories(s)
 	s.events = newEvents(s)
+	s.deliveries = newDeliveries()
 	return s
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func subject(s *sqlstore.Store) eventstest.Subject {
-	return eventstest.Subject{Store: s, Outbox: s.Events(), Directories: s.Directories()}
+	return eventstest.Subject{Store: s, Outbox: s.Events(), Deliveries: s.Deliveries(), Directories: s.Directories()}
 }
 
 func TestEventsSQLite(t *testing.T) {

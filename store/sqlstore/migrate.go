@@ -171,6 +171,30 @@ var migrations = []migration{
 		)`,
 		`CREATE TABLE {p}event_position (id INTEGER PRIMARY KEY, last {int} NOT NULL)`,
 		`INSERT INTO {p}event_position (id, last) VALUES (1, 0)`,
+		// Deliveries (Deliveries): each subscription's progress and lease
+		// (owner "" for none; times Unix microseconds, 0 for none), and
+		// the records given up on, each kept as its JSON.
+		`CREATE TABLE {p}deliveries (
+			subscription TEXT PRIMARY KEY,
+			owner TEXT NOT NULL,
+			lease_until {int} NOT NULL,
+			position {int} NOT NULL,
+			attempts INTEGER NOT NULL,
+			next_attempt {int} NOT NULL,
+			last_error TEXT NOT NULL,
+			delivered {int} NOT NULL,
+			dead_lettered {int} NOT NULL
+		)`,
+		`CREATE TABLE {p}dead_letters (
+			seq {serial},
+			subscription TEXT NOT NULL,
+			position {int} NOT NULL,
+			record TEXT NOT NULL,
+			attempts INTEGER NOT NULL,
+			error TEXT NOT NULL,
+			at {int} NOT NULL
+		)`,
+		`CREATE INDEX {p}dead_letters_subscription ON {p}dead_letters (subscription, seq)`,
 	}},
 }
 

@@ -92,7 +92,7 @@ var _ store.Store = (*Store)(nil)
 
 type tables struct {
 	resources, members, migrations, replay, counter, audit, directories, credentials string
-	events, eventSeqs, eventPosition                                                 string
+	events, eventSeqs, eventPosition, deliveries, deadLetters                        string
 }
 
 // Option configures a Store.
@@ -161,6 +161,8 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*Sto
 		events:        s.prefix + "events",
 		eventSeqs:     s.prefix + "event_seqs",
 		eventPosition: s.prefix + "event_position",
+		deliveries:    s.prefix + "deliveries",
+		deadLetters:   s.prefix + "dead_letters",
 	}
 	s.columns = map[string]filter.SQLColumn{
 		"id":                {Name: "id", Type: "string"},
