@@ -1,15 +1,12 @@
 package scim_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/directory"
+	"github.com/scimkit/scimkit/internal/killtest"
 	"github.com/scimkit/scimkit/scim"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore"
@@ -68,9 +66,6 @@ func TestDisconnectChild(t *testing.T) {
 // every user and group is deleted exactly once, by the committed audit
 // log (written in each deletion's transaction), and nothing is left.
 func TestDisconnectKilledResumes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "scim.db")
 	st, err := sqlite.Open(ctx, path)
@@ -94,41 +89,9 @@ func TestDisconnectKilledResumes(t *testing.T) {
 	}))
 	require.NoError(t, st.Close())
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDisconnectChild$", "-test.v")
-	cmd.Env = append(os.Environ(), disconnectChildEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	enough := make(chan struct{})
-	drained := make(chan struct{})
-	var last []string
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(out)
-		n := 0
-		for sc.Scan() {
-			last = append(last[max(0, len(last)-9):], sc.Text())
-			if strings.HasPrefix(sc.Text(), "event ") {
-				if n++; n == 12 {
-					close(enough)
-				}
-			}
-		}
-	}()
-	select {
-	case <-enough:
-	case <-drained:
-		_ = cmd.Wait()
-		t.Fatalf("the child ended before 12 events; its last output:\n%s", strings.Join(last, "\n"))
-	case <-time.After(2 * time.Minute):
-		_ = cmd.Process.Kill()
-		<-drained
-		_ = cmd.Wait()
-		t.Fatalf("the child did not reach 12 events in 2 minutes; its last output:\n%s", strings.Join(last, "\n"))
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	<-drained
-	_ = cmd.Wait()
+	child := killtest.Start(t, "TestDisconnectChild", disconnectChildEnv+"="+path)
+	child.WaitFor(t, 12, func(line string) bool { return strings.HasPrefix(line, "event ") })
+	child.Kill(t)
 
 	st, err = sqlite.Open(ctx, path)
 	require.NoError(t, err)

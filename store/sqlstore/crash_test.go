@@ -1,21 +1,17 @@
 package sqlstore_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/internal/killtest"
 	"github.com/scimkit/scimkit/store"
 	"github.com/scimkit/scimkit/store/sqlstore/sqlite"
 )
@@ -61,56 +57,13 @@ func TestCrashWriter(t *testing.T) {
 }
 
 func TestKilledWriterLeavesNoPartialWrite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	path := filepath.Join(t.TempDir(), "crash.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.v")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-
-	// Read the child's output line by line, to its end (Wait must not run
-	// before), and say when it has printed "ready" and then committed
-	// enough transactions to make the kill land among them.
 	const enough = 10
-	committed := make(chan struct{})
-	drained := make(chan struct{})
-	var lastLines []string
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(out)
-		ready, said := false, false
-		for sc.Scan() {
-			line := sc.Text()
-			lastLines = append(lastLines[max(0, len(lastLines)-9):], line)
-			if line == "ready" {
-				ready = true
-			}
-			if n, ok := strings.CutPrefix(line, "committed "); ok && ready && !said {
-				if k, _ := strconv.Atoi(n); k >= enough {
-					said = true
-					close(committed)
-				}
-			}
-		}
-	}()
-	select {
-	case <-committed:
-	case <-drained:
-		_ = cmd.Wait()
-		t.Fatalf("the writer exited before committing %d transactions; its last output:\n%s", enough, strings.Join(lastLines, "\n"))
-	case <-time.After(2 * time.Minute):
-		_ = cmd.Process.Kill()
-		<-drained
-		_ = cmd.Wait()
-		t.Fatalf("the writer did not commit %d transactions in 2 minutes; its last output:\n%s", enough, strings.Join(lastLines, "\n"))
-	}
+	child := killtest.Start(t, "TestCrashWriter", crashEnv+"="+path)
+	child.WaitFor(t, 1, func(line string) bool { return line == "ready" })
+	child.WaitFor(t, enough, func(line string) bool { return strings.HasPrefix(line, "committed ") })
 	// The writer is mid-way through another transaction, or about to be.
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	<-drained
-	_ = cmd.Wait()
+	child.Kill(t)
 
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, path)
